@@ -1,0 +1,20 @@
+"""The equations: pure forward/backward functions, no classes, no state.
+
+``*_forward(...) -> (*outputs, cache)`` and ``*_backward(*d_outputs, cache) -> dict of gradients``
+keyed by the forward's argument names. One file per idea: ``rnn``, ``lstm``, ``gru``, ``layers``, ``losses``.
+"""
+from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from .layers import (dropout_backward, dropout_forward, dropout_mask, embedding_backward, embedding_forward,
+                     linear_backward, linear_forward)
+from .losses import binary_cross_entropy_with_logits, softmax_cross_entropy
+from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+
+__all__ = [
+    "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
+    "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
+    "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
+    "linear_forward", "linear_backward", "embedding_forward", "embedding_backward",
+    "dropout_forward", "dropout_backward", "dropout_mask",
+    "softmax_cross_entropy", "binary_cross_entropy_with_logits",
+]

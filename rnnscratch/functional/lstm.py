@@ -1,0 +1,195 @@
+r"""LSTM: forward and backward through time, by hand, with PyTorch's gate order (i, f, g, o).
+
+Equations (PyTorch's ``nn.LSTM``; ``a_t`` is split into four ``(B, H)`` blocks in the order i, f, g, o)::
+
+    a_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh           (B, 4H)
+    i_t = sigmoid(a_i)    input gate
+    f_t = sigmoid(a_f)    forget gate
+    g_t = tanh(a_g)       candidate cell
+    o_t = sigmoid(a_o)    output gate
+    c_t = f_t * c_{t-1} + i_t * g_t
+    h_t = o_t * tanh(c_t)
+
+Backward, with ``dh_t`` the total gradient reaching ``h_t`` and ``dc_t`` the one reaching ``c_t`` from t+1::
+
+    dc_t     += dh_t * o_t * (1 - tanh(c_t)^2)
+    da_o      = dh_t * tanh(c_t) * o_t (1 - o_t)
+    da_i      = dc_t * g_t * i_t (1 - i_t)
+    da_f      = dc_t * c_{t-1} * f_t (1 - f_t)
+    da_g      = dc_t * i_t * (1 - g_t^2)
+    dc_{t-1}  = dc_t * f_t
+    dh_{t-1}  = da_t W_hh
+    dW_ih = sum_t da_t^T x_t,  dW_hh = sum_t da_t^T h_{t-1},  db_ih = db_hh = sum_t da_t,  dx_t = da_t W_ih
+
+Shapes: ``x (T, B, I)``, ``h, c (B, H)``, ``W_ih (4H, I)``, ``W_hh (4H, H)``, ``b_ih, b_hh (4H,)``.
+
+The per-step element-wise math lives in :func:`lstm_pointwise_forward` / :func:`lstm_pointwise_backward`,
+shared by the step and the sequence functions. The sequence functions hoist everything that does not
+depend on the recurrence out of the loop: one GEMM for all input projections before it, one GEMM per
+weight gradient after the backward sweep, and preallocated ``(T, ...)`` buffers written with ``out=``.
+"""
+from __future__ import annotations
+
+from .. import backend
+from .._checks import check_shape
+from ._sequence import final_state_gradient, parameter_gradients, prepare_sequence, sigmoid_, start_backward
+
+
+def _split4(a):
+    H = a.shape[-1] // 4
+    return a[..., :H], a[..., H:2 * H], a[..., 2 * H:3 * H], a[..., 3 * H:]
+
+
+def lstm_pointwise_forward(a, c_prev, c, tanh_c, h, xp):
+    """The gate non-linearities and the state update for one step, all in place.
+
+    ``a (B, 4H)`` holds the pre-activations on entry and the activated gates ``[i, f, g, o]`` on exit;
+    ``c``, ``tanh_c`` and ``h`` ``(B, H)`` are output buffers.
+    """
+    H = c_prev.shape[-1]
+    sigmoid_(a[:, :2 * H], xp)                    # i, f
+    xp.tanh(a[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])   # g
+    sigmoid_(a[:, 3 * H:], xp)                    # o
+    i, f, g, o = _split4(a)
+    xp.multiply(f, c_prev, out=c)                 # c_t = f * c_{t-1}
+    xp.multiply(i, g, out=h)                      #       (h used as scratch for i * g)
+    c += h                                        #     + i * g
+    xp.tanh(c, out=tanh_c)
+    xp.multiply(o, tanh_c, out=h)                 # h_t = o * tanh(c_t)
+
+
+def lstm_pointwise_backward(dh, dc, gates, c_prev, tanh_c, da, xp):
+    """One step of the element-wise backward.
+
+    ``dh (B, H)``: total gradient at h_t.  ``dc (B, H)``: gradient at c_t arriving from step t+1.
+    ``gates (B, 4H)``: the activated ``[i, f, g, o]``.  Writes ``da (B, 4H)`` (gradient of the
+    pre-activations) and returns ``dc_{t-1}`` as a new array. Neither ``dh`` nor ``dc`` is modified.
+    """
+    i, f, g, o = _split4(gates)
+    da_i, da_f, da_g, da_o = _split4(da)
+    # dc_t = dc + dh * o * (1 - tanh(c)^2)        (da_g is free scratch until the end)
+    dc_t = xp.multiply(tanh_c, tanh_c)
+    xp.subtract(1, dc_t, out=dc_t)
+    dc_t *= o
+    dc_t *= dh
+    dc_t += dc
+    # da_o = dh * tanh(c) * o * (1 - o)
+    xp.multiply(dh, tanh_c, out=da_o)
+    _times_sigmoid_derivative_(da_o, o, xp)
+    # da_i = dc * g * i * (1 - i)
+    xp.multiply(dc_t, g, out=da_i)
+    _times_sigmoid_derivative_(da_i, i, xp)
+    # da_f = dc * c_{t-1} * f * (1 - f)
+    xp.multiply(dc_t, c_prev, out=da_f)
+    _times_sigmoid_derivative_(da_f, f, xp)
+    # da_g = dc * i * (1 - g^2)
+    xp.multiply(g, g, out=da_g)
+    xp.subtract(1, da_g, out=da_g)
+    da_g *= i
+    da_g *= dc_t
+    # dc_{t-1} = dc * f   (written over dc_t, which is not needed any more)
+    dc_t *= f
+    return dc_t
+
+
+def _times_sigmoid_derivative_(d, s, xp):
+    """In place: ``d *= s * (1 - s)`` where ``s = sigmoid(a)``, i.e. ``d * s - d * s * s``."""
+    d *= s
+    d -= d * s
+
+
+def lstm_step_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    """One LSTM step. ``x (B, I)``, ``h_prev, c_prev (B, H)`` -> ``h, c (B, H)``, cache."""
+    xp = backend.array_module(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh)
+    check_shape("x", x, (h_prev.shape[0], W_ih.shape[1]))
+    check_shape("c_prev", c_prev, h_prev.shape)
+    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
+    c, tanh_c, h = (xp.empty_like(h_prev) for _ in range(3))
+    lstm_pointwise_forward(a, c_prev, c, tanh_c, h, xp)
+    cache = {"x": x, "h_prev": h_prev, "c_prev": c_prev, "W_ih": W_ih, "W_hh": W_hh,
+             "gates": a, "tanh_c": tanh_c}
+    return h, c, cache
+
+
+def lstm_step_backward(dh, dc, cache):
+    """Gradients of one step from ``dh, dc (B, H)`` (dc may be None): dict with
+    x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh."""
+    gates = cache["gates"]
+    xp = backend.array_module(dh=dh, dc=dc, gates=gates)
+    if dc is None:
+        dc = xp.zeros_like(dh)
+    da = xp.empty_like(gates)
+    dc_prev = lstm_pointwise_backward(dh, dc, gates, cache["c_prev"], cache["tanh_c"], da, xp)
+    grads = parameter_gradients(da, da, cache["x"], cache["h_prev"], cache["W_ih"])
+    grads["h_prev"] = da @ cache["W_hh"]
+    grads["c_prev"] = dc_prev
+    return grads
+
+
+def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh, lengths=None):
+    """Run the LSTM over a whole sequence.
+
+    Args:
+        x: ``(T, B, I)``.  h0, c0: ``(B, H)`` initial states, or None for zeros.
+        W_ih ``(4H, I)``, W_hh ``(4H, H)``, b_ih, b_hh ``(4H,)``: parameters, gate order i, f, g, o.
+        lengths: optional ``(B,)`` true lengths; past its end a sequence's (h, c) are carried
+            unchanged and its output is zero, as with PyTorch's packed sequences.
+
+    Returns:
+        ``out (T, B, H)``, ``h_n (B, H)``, ``c_n (B, H)``, cache.
+    """
+    xp, T, B, H, h0, c0, mask = prepare_sequence(x, h0, W_ih, W_hh, b_ih, b_hh, 4, lengths, c0)
+    I = x.shape[2]
+    # hs[t + 1] = h_t and cs[t + 1] = c_t, so "the previous state" of every step is hs[:-1], cs[:-1].
+    hs = xp.empty((T + 1, B, H), dtype=x.dtype)
+    cs = xp.empty((T + 1, B, H), dtype=x.dtype)
+    tanh_cs = xp.empty((T, B, H), dtype=x.dtype)
+    hs[0], cs[0] = h0, c0
+    # All input projections in one GEMM; this buffer then becomes the per-step gate buffer.
+    gates = (x.reshape(T * B, I) @ W_ih.T).reshape(T, B, 4 * H)
+    gates += b_ih + b_hh
+    recurrent = xp.empty((B, 4 * H), dtype=x.dtype)
+    W_hh_T = W_hh.T
+    for t in range(T):
+        xp.matmul(hs[t], W_hh_T, out=recurrent)           # h_{t-1} W_hh^T
+        gates[t] += recurrent                             # a_t
+        lstm_pointwise_forward(gates[t], cs[t], cs[t + 1], tanh_cs[t], hs[t + 1], xp)
+        if mask is not None:                              # finished sequences keep their state
+            xp.copyto(hs[t + 1], hs[t], where=~mask[t])
+            xp.copyto(cs[t + 1], cs[t], where=~mask[t])
+    out = hs[1:] if mask is None else xp.where(mask, hs[1:], 0)
+    cache = {"x": x, "hs": hs, "cs": cs, "tanh_cs": tanh_cs, "gates": gates,
+             "W_ih": W_ih, "W_hh": W_hh, "mask": mask}
+    return out, hs[T], cs[T], cache
+
+
+def lstm_backward(d_out, d_h_n, d_c_n, cache):
+    """Backpropagation through time.
+
+    Args:
+        d_out: ``(T, B, H)`` gradient at every output (None for zeros).
+        d_h_n, d_c_n: ``(B, H)`` gradients at the final states (None for zeros).
+        cache: from :func:`lstm_forward`.
+
+    Returns:
+        dict: ``x (T, B, I)``, ``h0 (B, H)``, ``c0 (B, H)``, ``W_ih``, ``W_hh``, ``b_ih``, ``b_hh``.
+    """
+    hs, cs, tanh_cs, gates = cache["hs"], cache["cs"], cache["tanh_cs"], cache["gates"]
+    W_hh, mask = cache["W_hh"], cache["mask"]
+    xp, d_out, dh = start_backward(d_out, d_h_n, "d_h_n", cache)
+    dc = final_state_gradient("d_c_n", d_c_n, cs[-1], xp)
+    da = xp.empty_like(gates)
+    for t in reversed(range(len(gates))):
+        if d_out is not None:
+            dh += d_out[t]
+        dc_prev = lstm_pointwise_backward(dh, dc, gates[t], cs[t], tanh_cs[t], da[t], xp)
+        if mask is not None:                      # padded step: the state was copied, so no
+            da[t] *= mask[t]                      # gradient enters the cell ...
+            xp.copyto(dc_prev, dc, where=~mask[t])
+        dh_prev = da[t] @ W_hh                    # dh_{t-1} = da_t W_hh
+        if mask is not None:
+            xp.copyto(dh_prev, dh, where=~mask[t])   # ... and both gradients pass straight through
+        dh, dc = dh_prev, dc_prev
+    grads = parameter_gradients(da, da, cache["x"], hs[:-1], cache["W_ih"])
+    grads["h0"], grads["c0"] = dh, dc
+    return grads
