@@ -3,7 +3,7 @@
 Layers, bottom up: :mod:`rnnscratch.backend` (NumPy or CuPy), :mod:`rnnscratch.functional` (the
 equations, forward and backward by hand), :mod:`rnnscratch.gradcheck` (the finite-difference proof).
 """
-from . import backend, functional, gradcheck
+from . import backend, functional, gradcheck, nn
 
 __version__ = "0.1.0"
-__all__ = ["backend", "functional", "gradcheck", "__version__"]
+__all__ = ["backend", "functional", "gradcheck", "nn", "__version__"]

@@ -27,7 +27,7 @@ import numpy
 
 from . import backend
 
-__all__ = ["rel_error", "numerical_gradient", "check_gradients", "check_function",
+__all__ = ["rel_error", "numerical_gradient", "check_gradients", "check_function", "check_module",
            "ArrayCheck", "GradcheckReport"]
 
 DEFAULT_TOLERANCE = 1e-6
@@ -206,3 +206,44 @@ def check_function(forward, backward, inputs, wrt=None, seed=0, **options) -> Gr
         return sum(float((g * o).sum()) for g, o in zip(upstream, outs))
 
     return check_gradients(scalar, {n: inputs[n] for n in names}, grads, seed=seed, **options)
+
+
+def _flatten(outputs):
+    """Arrays of a (possibly nested) tuple of outputs, in order; None entries dropped."""
+    if outputs is None:
+        return []
+    if isinstance(outputs, (tuple, list)):
+        return [a for o in outputs for a in _flatten(o)]
+    return [outputs]
+
+
+def check_module(module, forward, backward, inputs=None, seed=0, **options) -> GradcheckReport:
+    """Gradient-check a module: every parameter, and every input that ``backward`` returns a gradient for.
+
+    ``forward(**inputs)`` returns the outputs (an array or a nested tuple such as ``(out, (h, c))``);
+    ``backward(*d_outputs)`` receives one upstream gradient per flattened output and returns a dict of
+    input gradients (empty when inputs are token ids). Parameters are compared as ``p.grad`` against
+    central differences of ``p.data``. Put the module in eval mode, or fix its randomness, first.
+    """
+    inputs = inputs or {}
+    rng = numpy.random.default_rng(seed + 1)
+    upstream = []
+    for out in _flatten(forward(**inputs)):
+        upstream.append(backend.array_module(out=out).asarray(rng.standard_normal(out.shape)))
+    module.zero_grad()
+    input_grads = backward(*upstream)
+    if input_grads is None:
+        input_grads = {}
+    if not isinstance(input_grads, dict):
+        raise TypeError(f"check_module: backward must return a dict of input gradients (or None), "
+                        f"got {type(input_grads).__name__}")
+    params = dict(module.named_parameters())
+    arrays = {name: p.data for name, p in params.items()}
+    analytic = {name: p.grad.copy() for name, p in params.items()}
+    for name, grad in input_grads.items():
+        arrays[name], analytic[name] = inputs[name], grad
+
+    def scalar():
+        return sum(float((g * o).sum()) for g, o in zip(upstream, _flatten(forward(**inputs))))
+
+    return check_gradients(scalar, arrays, analytic, seed=seed, **options)

@@ -7,6 +7,7 @@ from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from .layers import (dropout_backward, dropout_forward, dropout_mask, embedding_backward, embedding_forward,
                      linear_backward, linear_forward)
 from .losses import binary_cross_entropy_with_logits, softmax_cross_entropy
+from .pooling import temporal_pool_backward, temporal_pool_forward
 from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 
@@ -17,4 +18,5 @@ __all__ = [
     "linear_forward", "linear_backward", "embedding_forward", "embedding_backward",
     "dropout_forward", "dropout_backward", "dropout_mask",
     "softmax_cross_entropy", "binary_cross_entropy_with_logits",
+    "temporal_pool_forward", "temporal_pool_backward",
 ]
