@@ -1,0 +1,162 @@
+"""Optimizers against hand-computed updates and torch.optim; clipping; schedules."""
+import math
+
+import numpy as np
+import pytest
+
+from rnnscratch import optim
+from rnnscratch.nn import Parameter
+
+
+def _param(values, grad):
+    p = Parameter(np.array(values, dtype=np.float64))
+    p.grad[...] = grad
+    return p
+
+
+def test_sgd_momentum_by_hand():
+    p = _param([1.0, -2.0], [0.5, 1.0])
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    opt.step()                                   # b = g; p = p - lr b
+    np.testing.assert_allclose(p.data, [0.95, -2.1])
+    opt.step()                                   # b = 0.9 g + g = 1.9 g
+    np.testing.assert_allclose(p.data, [0.95 - 0.1 * 0.95, -2.1 - 0.19])
+
+
+def test_adagrad_by_hand():
+    p = _param([1.0, 2.0], [2.0, -1.0])
+    opt = optim.Adagrad([p], lr=0.5, eps=0.0)
+    opt.step()                                   # s = g^2; p -= lr g / |g| = lr sign(g)
+    np.testing.assert_allclose(p.data, [0.5, 2.5])
+    opt.step()                                   # s = 2 g^2; p -= lr g / (sqrt(2)|g|)
+    np.testing.assert_allclose(p.data, [0.5 - 0.5 / math.sqrt(2), 2.5 + 0.5 / math.sqrt(2)])
+
+
+def test_rmsprop_by_hand():
+    p = _param([0.0, 0.0], [1.0, -3.0])
+    optim.RMSprop([p], lr=0.1, alpha=0.9, eps=0.0).step()      # v = 0.1 g^2; step = lr g / (sqrt(0.1)|g|)
+    np.testing.assert_allclose(p.data, [-0.1 / math.sqrt(0.1), 0.1 / math.sqrt(0.1)])
+
+
+def test_adam_first_step_is_lr_times_sign():
+    p = _param([1.0, 1.0], [0.3, -7.0])
+    optim.Adam([p], lr=0.01, eps=0.0).step()                  # bias correction makes m/sqrt(v) = sign(g)
+    np.testing.assert_allclose(p.data, [0.99, 1.01])
+
+
+def test_adamw_decays_weights_directly():
+    p = _param([2.0], [0.0])
+    optim.AdamW([p], lr=0.1, weight_decay=0.5, eps=1.0).step()
+    np.testing.assert_allclose(p.data, [2.0 * (1 - 0.05)])
+
+
+OPTIMIZER_CASES = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9, weight_decay=0.01)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+    ("SGD", dict(lr=0.05, momentum=0.5, dampening=0.3)),
+    ("Adagrad", dict(lr=0.3)),
+    ("Adagrad", dict(lr=0.3, weight_decay=0.1, initial_accumulator_value=0.1)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.01)),
+    ("Adam", dict(lr=0.05)),
+    ("Adam", dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.1)),
+    ("AdamW", dict(lr=0.05, weight_decay=0.1)),
+]
+
+
+@pytest.mark.parametrize("name, hyper", OPTIMIZER_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(OPTIMIZER_CASES)])
+def test_trajectory_matches_torch_over_20_steps(name, hyper):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((3, 3))
+    start = rng.standard_normal(3)
+
+    def grad_of(x):                          # gradient of a non-quadratic function
+        return A.T @ np.tanh(A @ x) + 0.1 * x ** 3
+
+    p = Parameter(start.copy())
+    ours = getattr(optim, name)([p], **hyper)
+    t = torch.tensor(start.copy(), requires_grad=True)
+    theirs = getattr(torch.optim, name)([t], **hyper)
+    for _ in range(20):
+        p.grad[...] = grad_of(p.data)
+        ours.step()
+        t.grad = torch.tensor(grad_of(t.detach().numpy()))
+        theirs.step()
+    assert np.abs(p.data - t.detach().numpy()).max() < 1e-10
+
+
+def test_clip_grad_norm_matches_torch_and_returns_pre_clip_norm():
+    rng = np.random.default_rng(1)
+    grads = [rng.standard_normal((3, 4)) * 5, rng.standard_normal(7)]
+    params = [Parameter(np.zeros_like(g)) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad[...] = g
+    expected = math.sqrt(sum((g ** 2).sum() for g in grads))
+    assert optim.clip_grad_norm_(params, 1.0) == pytest.approx(expected)
+    assert optim.global_grad_norm(params) == pytest.approx(1.0, rel=1e-5)
+    torch = pytest.importorskip("torch")
+    ts = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for t, g in zip(ts, grads):
+        t.grad = torch.tensor(g)
+    assert torch.nn.utils.clip_grad_norm_(ts, 1.0).item() == pytest.approx(expected)
+    for p, t in zip(params, ts):
+        np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-12)
+
+
+def test_clip_grad_norm_leaves_small_gradients_alone():
+    p = _param([0.0, 0.0], [0.3, 0.4])
+    assert optim.clip_grad_norm_([p], 1.0) == pytest.approx(0.5)
+    np.testing.assert_array_equal(p.grad, [0.3, 0.4])
+
+
+def test_clip_grad_value():
+    p = _param([0.0, 0.0, 0.0], [-9.0, 0.5, 7.0])
+    optim.clip_grad_value_([p], 5.0)
+    np.testing.assert_array_equal(p.grad, [-5.0, 0.5, 5.0])
+
+
+def test_schedules():
+    p = _param([0.0], [0.0])
+    opt = optim.SGD([p], lr=1.0)
+    step = optim.StepLR(opt, step_size=2, gamma=0.5)
+    lrs = []
+    for _ in range(5):
+        step.step()
+        lrs.append(opt.lr)
+    assert lrs == [1.0, 0.5, 0.5, 0.25, 0.25]
+    opt.lr = 1.0
+    cos = optim.CosineAnnealingLR(opt, T_max=4, eta_min=0.1)
+    for _ in range(4):
+        cos.step()
+    assert opt.lr == pytest.approx(0.1)
+    cos2 = optim.CosineAnnealingLR(optim.SGD([p], lr=1.0), T_max=4)
+    cos2.load_state_dict({"epoch": 2, "base_lr": 1.0})
+    assert cos2.optimizer.lr == pytest.approx(0.5)
+
+
+def test_state_dict_round_trip_continues_identically():
+    a, b = _param([1.0, 2.0], [0.1, -0.2]), _param([1.0, 2.0], [0.1, -0.2])
+    opt_a = optim.Adam([a], lr=0.1)
+    opt_a.step()
+    opt_b = optim.Adam([b], lr=0.1)
+    b.data[...] = a.data
+    opt_b.load_state_dict(opt_a.state_dict())
+    opt_a.step()
+    opt_b.step()
+    np.testing.assert_array_equal(a.data, b.data)
+    with pytest.raises(ValueError, match="optimizer state is for Adam, this optimizer is SGD"):
+        optim.SGD([a]).load_state_dict(opt_a.state_dict())
+
+
+def test_bad_optimizer_arguments():
+    p = _param([0.0], [0.0])
+    with pytest.raises(TypeError, match="unknown argument\\(s\\) \\['momentum'\\]"):
+        optim.Adam([p], momentum=0.9)
+    with pytest.raises(ValueError, match="lr: expected a non-negative learning rate, got -1"):
+        optim.SGD([p], lr=-1)
+    with pytest.raises(ValueError, match="params: the optimizer got an empty parameter list"):
+        optim.SGD([])
+    with pytest.raises(ValueError, match="nesterov: needs momentum > 0"):
+        optim.SGD([p], nesterov=True)
