@@ -63,10 +63,16 @@ class SequenceClassifier(Module):
         self.dropout = Dropout(dropout, rng=rng)
         self.head = Linear(hidden_size * self.rnn.num_directions, num_classes, rng=rng, dtype=dtype)
         self._cache = None
+        self.final_state = None
 
-    def forward(self, ids, lengths=None):
-        """``ids (T, B)`` ints, ``lengths (B,)`` -> ``logits (B, num_classes)``."""
-        out, state = self.rnn(self.embedding(ids), lengths=lengths)
+    def forward(self, ids, lengths=None, state=None):
+        """``ids (T, B)`` ints, ``lengths (B,)`` -> ``logits (B, num_classes)``.
+
+        ``state`` is an initial recurrent state (truncated BPTT carries one between chunks); the final
+        state is kept in ``self.final_state``. Its gradient is not returned: a carried state is a cut.
+        """
+        out, state = self.rnn(self.embedding(ids), state, lengths=lengths)
+        self.final_state = state
         D = self.rnn.num_directions
         if self.pooling == "last":
             top = _hidden(state)[-D:]                                  # (D, B, H)
