@@ -1,0 +1,151 @@
+"""Checkpoints: one ``.npz`` file that rebuilds the model with no other input, written atomically.
+
+Layout: ``model/<parameter name>`` arrays, ``optim/<index>/<buffer>`` arrays, ``carry/<k>`` arrays (a
+recurrent state carried mid-epoch), and ``meta``: one JSON string with the model's class and
+constructor config, dtype, epoch/step, vocabulary, optimizer and schedule hyper-parameters, the
+random generators' states and the training history. Loading never unpickles anything.
+
+Writing goes to a temporary file in the same folder, is flushed to disk, then renamed over the target
+(an atomic step on POSIX), so a crash leaves either the old checkpoint or the new one, never half of one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy
+
+from .. import backend
+from ..nn.models import build_model
+
+FORMAT = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: missing, truncated, not ours, or for another model."""
+
+
+def module_generators(model):
+    """``{dotted path: numpy Generator}`` of every module's run-time generator (dropout masks)."""
+    found = {}
+    for prefix, module in _named_modules(model):
+        for attr in ("generator", "dropout_generator"):
+            gen = getattr(module, attr, None)
+            if isinstance(gen, numpy.random.Generator):
+                found[prefix + attr] = gen
+    return found
+
+
+def _named_modules(module, prefix=""):
+    yield prefix, module
+    for name, child in module._modules.items():
+        yield from _named_modules(child, prefix + name + ".")
+
+
+def _json_default(value):
+    if isinstance(value, (numpy.integer,)):
+        return int(value)
+    if isinstance(value, (numpy.floating,)):
+        return float(value)
+    if isinstance(value, numpy.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def save_checkpoint(path, model, optimizer=None, scheduler=None, *, epoch=0, step=0, batch_in_epoch=0,
+                    vocab=None, history=None, carry=None, extra=None):
+    """Write everything needed to rebuild ``model`` and resume training to ``path``, atomically."""
+    arrays = {f"model/{name}": value for name, value in model.state_dict().items()}
+    meta = {"format": FORMAT, "model": type(model).__name__, "config": model.config,
+            "dtype": str(model.parameters()[0].data.dtype), "epoch": epoch, "step": step,
+            "batch_in_epoch": batch_in_epoch, "vocab": vocab, "history": history or [], "extra": extra or {},
+            "generators": {k: g.bit_generator.state for k, g in module_generators(model).items()}}
+    if optimizer is not None:
+        state = optimizer.state_dict()
+        meta["optimizer"] = {"type": state["type"], "hyper": state["hyper"], "steps": state["steps"],
+                             "buffers": [sorted(s) for s in state["state"]]}
+        for i, buffers in enumerate(state["state"]):
+            for k, v in buffers.items():
+                arrays[f"optim/{i}/{k}"] = v
+    if scheduler is not None:
+        meta["scheduler"] = scheduler.state_dict()
+    if carry is not None:
+        parts = carry if isinstance(carry, tuple) else (carry,)
+        meta["carry"] = {"tuple": isinstance(carry, tuple), "n": len(parts)}
+        for k, a in enumerate(parts):
+            arrays[f"carry/{k}"] = backend.to_numpy(a)
+    arrays["meta"] = numpy.array(json.dumps(meta, default=_json_default))
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            numpy.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+@dataclass
+class Checkpoint:
+    """What :func:`load_checkpoint` returns: the rebuilt model and everything needed to resume."""
+    model: object
+    meta: dict
+    optimizer_state: dict | None = None
+    carry: object = None
+    arrays: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def vocab(self):
+        return self.meta.get("vocab")
+
+    def restore_optimizer(self, optimizer):
+        if self.optimizer_state is None:
+            raise CheckpointError("the checkpoint holds no optimizer state")
+        optimizer.load_state_dict(self.optimizer_state)
+
+    def restore_generators(self, model):
+        for name, gen in module_generators(model).items():
+            if name in self.meta["generators"]:
+                gen.bit_generator.state = self.meta["generators"][name]
+
+
+def load_checkpoint(path, dtype=None) -> Checkpoint:
+    """Rebuild the model (on the current backend) and read the training state from ``path``."""
+    if not os.path.isfile(path):
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        with numpy.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise CheckpointError(f"checkpoint {path} is unreadable (truncated or not an .npz file): {exc}") from exc
+    if "meta" not in arrays:
+        raise CheckpointError(f"{path} is an .npz file but not an rnnscratch checkpoint (no 'meta' entry)")
+    meta = json.loads(str(arrays["meta"]))
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: checkpoint format {meta.get('format')} is not supported (expected {FORMAT})")
+    try:
+        model = build_model(meta["model"], meta["config"], dtype=dtype or meta["dtype"])
+        model.load_state_dict({k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")})
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"{path}: the weights do not fit the model they describe: {exc}") from exc
+    optimizer_state = None
+    if "optimizer" in meta:
+        o = meta["optimizer"]
+        optimizer_state = {"type": o["type"], "hyper": o["hyper"], "steps": o["steps"],
+                           "state": [{k: arrays[f"optim/{i}/{k}"] for k in names} for i, names in enumerate(o["buffers"])]}
+        if "betas" in optimizer_state["hyper"]:
+            optimizer_state["hyper"]["betas"] = tuple(optimizer_state["hyper"]["betas"])
+    carry = None
+    if "carry" in meta:
+        parts = tuple(backend.to_device(arrays[f"carry/{k}"]) for k in range(meta["carry"]["n"]))
+        carry = parts if meta["carry"]["tuple"] else parts[0]
+    return Checkpoint(model=model, meta=meta, optimizer_state=optimizer_state, carry=carry, arrays=arrays)

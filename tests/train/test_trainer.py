@@ -1,0 +1,228 @@
+"""Trainer and checkpoints: reproducibility, resume == uninterrupted, faults, atomic writes."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from rnnscratch import backend, nn, optim
+from rnnscratch.train import (CheckpointError, NonFiniteError, Trainer, TruncatedBPTT, load_checkpoint,
+                              save_checkpoint)
+
+
+@pytest.fixture(autouse=True)
+def float64():
+    with backend.use_backend(dtype="float64"):
+        yield
+
+
+def classify_batches(seed, n_batches=6, T=7, B=4, V=9):
+    """Label = 1 when token 3 occurs in the sequence; lengths vary."""
+    rng = np.random.default_rng(seed)
+    batches = []
+    for _ in range(n_batches):
+        lengths = rng.integers(1, T + 1, size=B)
+        ids = rng.integers(1, V, size=(T, B))
+        ids[np.arange(T)[:, None] >= lengths[None, :]] = 0
+        labels = (ids == 3).any(axis=0).astype(np.int64)
+        batches.append((ids, lengths, labels))
+    return batches
+
+
+def lm_batches(T=5, B=2, n=4, V=6):
+    stream = np.random.default_rng(0).integers(0, V, size=B * (T * n + 1)).reshape(B, -1).T
+    return [(stream[k * T:(k + 1) * T], stream[k * T + 1:(k + 1) * T + 1]) for k in range(n)]
+
+
+def make_classifier(seed=0):
+    return nn.SequenceClassifier(9, 2, embed_dim=4, hidden_size=5, cell="lstm", dropout=0.3, rng=seed)
+
+
+def make_trainer(model, out_dir=None, task="classify", bptt=None, lr=0.05):
+    opt = optim.Adam(model.parameters(), lr=lr)
+    return Trainer(model, opt, task, bptt=bptt, clip=1.0, scheduler=optim.StepLR(opt, 1, 0.9),
+                   out_dir=out_dir, quiet=True, vocab={"tokens": ["<pad>", "a"]})
+
+
+def data_for_epoch(epoch):
+    return classify_batches(100 + epoch)
+
+
+def weights(model):
+    return {k: v.copy() for k, v in model.state_dict().items()}
+
+
+def test_training_reduces_loss_and_writes_history(tmp_path):
+    model = make_classifier()
+    trainer = make_trainer(model, tmp_path)
+    history = trainer.fit(data_for_epoch, classify_batches(7), epochs=4)
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4]
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "tokens_per_second",
+            "grad_norm"} <= set(history[0])
+    assert json.loads((tmp_path / "history.json").read_text()) == history
+    assert (tmp_path / "history.csv").read_text().splitlines()[0].startswith("epoch,lr,")
+    assert (tmp_path / "last.npz").exists() and (tmp_path / "best.npz").exists()
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp")]
+
+
+def test_same_seed_same_weights_bit_for_bit():
+    a, b = make_classifier(3), make_classifier(3)
+    make_trainer(a).fit(data_for_epoch, epochs=2)
+    make_trainer(b).fit(data_for_epoch, epochs=2)
+    for k, v in weights(a).items():
+        np.testing.assert_array_equal(v, weights(b)[k])
+
+
+class Interrupting:
+    """Batches of an epoch that raise KeyboardInterrupt (like Ctrl-C) before batch ``at``."""
+
+    def __init__(self, epoch_to_interrupt, at, make):
+        self.epoch_to_interrupt, self.at, self.make = epoch_to_interrupt, at, make
+
+    def __call__(self, epoch):
+        batches = self.make(epoch)
+        if epoch != self.epoch_to_interrupt:
+            return batches
+
+        def generate():
+            for k, batch in enumerate(batches):
+                if k == self.at:
+                    raise KeyboardInterrupt
+                yield batch
+        return generate()
+
+
+@pytest.mark.parametrize("task", ["classify", "classify-tbptt", "lm"])
+def test_interrupt_and_resume_equals_uninterrupted(task, tmp_path):
+    if task == "lm":
+        make_model = lambda: nn.LanguageModel(6, hidden_size=4, embed_dim=3, cell="gru", dropout=0.2, rng=1)  # noqa: E731
+        data, kind, bptt = (lambda epoch: lm_batches()), "lm", TruncatedBPTT(2, 3)
+    else:
+        make_model, data, kind = make_classifier, data_for_epoch, "classify"
+        bptt = TruncatedBPTT(3) if task == "classify-tbptt" else None
+    straight = make_model()
+    make_trainer(straight, task=kind, bptt=bptt).fit(data, epochs=3)
+
+    first = make_model()
+    with pytest.raises(KeyboardInterrupt):
+        make_trainer(first, tmp_path, task=kind, bptt=bptt).fit(Interrupting(1, 2, data), epochs=3)
+    assert (tmp_path / "interrupted.npz").exists()
+    resumed = make_model()                      # a fresh process would start exactly like this
+    for p in resumed.parameters():
+        p.data[...] = 0                         # prove the weights come from the checkpoint
+    trainer = make_trainer(resumed, tmp_path, task=kind, bptt=bptt)
+    trainer.resume(tmp_path / "interrupted.npz")
+    assert trainer.epoch == 1
+    trainer.fit(data, epochs=3)
+    for k, v in weights(straight).items():
+        np.testing.assert_array_equal(weights(resumed)[k], v, err_msg=k)
+    assert len(trainer.history) == 3
+
+
+def test_exploding_learning_rate_stops_with_a_clear_message_and_keeps_the_last_checkpoint(tmp_path):
+    model = nn.SequenceClassifier(9, 2, embed_dim=4, hidden_size=5, cell="rnn_relu", rng=0)
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.01), "classify", out_dir=tmp_path, quiet=True)
+    trainer.fit(data_for_epoch, epochs=1)
+    trainer.optimizer.lr = 1e6              # a ReLU RNN with no clipping diverges at once
+    with np.errstate(all="ignore"), pytest.raises(NonFiniteError, match=r"non-finite gradient in parameter '[\w.]+' at epoch [23], step \d+"):
+        trainer.fit(data_for_epoch, epochs=3)
+    # the bad gradient was caught before the optimizer step: the weights in memory are still finite
+    assert all(np.isfinite(v).all() for v in weights(model).values())
+    ckpt = load_checkpoint(tmp_path / "last.npz")          # the last completed epoch's checkpoint
+    assert ckpt.meta["epoch"] == len(trainer.history) >= 1
+    assert all(np.isfinite(v).all() for v in ckpt.model.state_dict().values())
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp")]
+
+
+def test_checkpoint_rebuilds_the_model_with_no_other_input(tmp_path):
+    model = nn.LanguageModel(7, hidden_size=4, embed_dim=3, cell="lstm", num_layers=2, rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for p in model.parameters():
+        p.grad[...] = 1.0
+    opt.step()
+    path = save_checkpoint(tmp_path / "m.npz", model, opt, epoch=3, step=11, vocab={"itos": list("abcdefg")})
+    ckpt = load_checkpoint(path)
+    ids = np.array([[1], [2], [3]])
+    np.testing.assert_array_equal(ckpt.model(ids)[0], model(ids)[0])
+    assert ckpt.meta["epoch"] == 3 and ckpt.vocab == {"itos": list("abcdefg")}
+    other = optim.SGD(ckpt.model.parameters(), lr=0.1, momentum=0.9)
+    ckpt.restore_optimizer(other)
+    np.testing.assert_array_equal(other.state[0]["momentum_buffer"], opt.state[0]["momentum_buffer"])
+
+
+def test_truncated_and_foreign_checkpoints_are_refused(tmp_path):
+    model = make_classifier()
+    path = save_checkpoint(tmp_path / "c.npz", model)
+    data = (tmp_path / "c.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="unreadable \\(truncated or not an .npz file\\)"):
+        load_checkpoint(tmp_path / "cut.npz")
+    np.savez(tmp_path / "plain.npz", a=np.zeros(2))
+    with pytest.raises(CheckpointError, match="not an rnnscratch checkpoint"):
+        load_checkpoint(tmp_path / "plain.npz")
+    with pytest.raises(CheckpointError, match="checkpoint not found"):
+        load_checkpoint(tmp_path / "missing.npz")
+    other = nn.SequenceClassifier(9, 2, embed_dim=4, hidden_size=6)
+    with pytest.raises(ValueError, match="holds a SequenceClassifier with config"):
+        make_trainer(other).resume(path)
+
+
+def test_a_failed_write_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch):
+    model = make_classifier()
+    save_checkpoint(tmp_path / "c.npz", model)
+    before = (tmp_path / "c.npz").read_bytes()
+
+    def broken_savez(f, **arrays):
+        f.write(b"partial")
+        raise OSError("disk full")
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(tmp_path / "c.npz", model)
+    assert (tmp_path / "c.npz").read_bytes() == before
+    assert os.listdir(tmp_path) == ["c.npz"]
+
+
+def test_early_stopping():
+    model = make_classifier()
+    trainer = make_trainer(model, lr=0.0)              # nothing improves after epoch 1
+    history = trainer.fit(data_for_epoch, classify_batches(7), epochs=10)
+    trainer.patience = 2
+    trainer.history, trainer.epoch = [], 0
+    history = trainer.fit(data_for_epoch, classify_batches(7), epochs=10)
+    assert len(history) == 3
+
+
+def test_sigterm_saves_a_resumable_checkpoint(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {os.getcwd()!r})
+        from rnnscratch import nn, optim
+        from rnnscratch.train import Trainer
+        from tests.train.test_trainer import classify_batches
+        model = nn.SequenceClassifier(9, 2, embed_dim=4, hidden_size=5, rng=0)
+        def slow(epoch):
+            for b in classify_batches(epoch, n_batches=1000):
+                time.sleep(0.01)
+                yield b
+        print("ready", flush=True)
+        Trainer(model, optim.Adam(model.parameters()), "classify", out_dir={str(tmp_path)!r}, quiet=True).fit(slow, epochs=1)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    assert proc.returncode != 0
+    ckpt = load_checkpoint(tmp_path / "interrupted.npz")
+    assert ckpt.meta["batch_in_epoch"] > 0 and ckpt.meta["epoch"] == 0
+
+
+def test_bad_task():
+    with pytest.raises(ValueError, match="task: expected one of"):
+        Trainer(make_classifier(), None, "regress")
