@@ -1,0 +1,119 @@
+"""From id lists to padded, time-major batches.
+
+* :func:`pad_sequences` — pad/truncate to one length (``"pre"`` or ``"post"``), lengths returned.
+* :class:`BucketIterator` — batches of similar lengths (less padding), shuffled with a seed.
+* :func:`stream_batches` — one long stream cut into ``B`` parallel streams for language modelling.
+
+Batches are host NumPy arrays, time-major like the models: ids ``(T, B)``, lengths ``(B,)``.
+"""
+from __future__ import annotations
+
+import numpy
+
+from .. import backend
+
+
+def pad_sequences(sequences, max_len=None, padding="post", truncating="post", value=0):
+    """Stack id lists into ``(ids (T, B), lengths (B,))``.
+
+    Sequences longer than ``max_len`` are cut (``truncating="pre"`` keeps their end, which is where a
+    review's verdict often is); shorter ones are padded with ``value`` before or after. ``lengths``
+    are the real lengths after truncation; with ``padding="pre"`` the real tokens sit at the end.
+    """
+    for name, v in (("padding", padding), ("truncating", truncating)):
+        if v not in ("pre", "post"):
+            raise ValueError(f"{name}: expected 'pre' or 'post', got {v!r}")
+    sequences = [list(s) for s in sequences]
+    if not sequences:
+        raise ValueError("sequences: expected at least one sequence, got none")
+    if any(len(s) == 0 for s in sequences):
+        raise ValueError("sequences: every sequence needs at least one token (an empty one cannot be run)")
+    T = max(len(s) for s in sequences) if max_len is None else max_len
+    if T < 1:
+        raise ValueError(f"max_len: expected >= 1, got {max_len}")
+    ids = numpy.full((T, len(sequences)), value, dtype=numpy.int64)
+    lengths = numpy.empty(len(sequences), dtype=numpy.int64)
+    for b, s in enumerate(sequences):
+        s = s[-T:] if truncating == "pre" else s[:T]
+        lengths[b] = len(s)
+        if padding == "post":
+            ids[:len(s), b] = s
+        else:
+            ids[T - len(s):, b] = s
+    return ids, lengths
+
+
+class BucketIterator:
+    """Batches of ``(ids (T, B), lengths (B,), labels (B,))`` with little padding.
+
+    Sort a randomly chosen pool of ``batch_size * pool`` examples by length, cut it into batches (each
+    sorted longest first) and shuffle the batches: similar lengths share a batch, while the order still
+    changes every epoch. ``bucket=False`` gives plain random batches. ``seed`` + the epoch make every
+    epoch reproducible: ``iterator(epoch)`` is an epoch's batches.
+    """
+
+    def __init__(self, sequences, labels, batch_size, max_len=None, bucket=True, shuffle=True, seed=0,
+                 pool=50, truncating="pre"):
+        if len(sequences) != len(labels):
+            raise ValueError(f"labels: expected {len(sequences)} labels (one per sequence), got {len(labels)}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size: expected >= 1, got {batch_size}")
+        self.sequences = [s[-max_len:] if truncating == "pre" else s[:max_len] for s in sequences] \
+            if max_len else list(sequences)
+        self.labels = numpy.asarray(labels)
+        self.batch_size, self.bucket, self.shuffle, self.seed, self.pool = batch_size, bucket, shuffle, seed, pool
+        self.lengths = numpy.array([len(s) for s in self.sequences])
+
+    def __len__(self):
+        return -(-len(self.sequences) // self.batch_size)
+
+    def batch_indices(self, epoch=0):
+        """The example indices of every batch of an epoch."""
+        rng = numpy.random.default_rng([self.seed, epoch])
+        order = rng.permutation(len(self.sequences)) if self.shuffle else numpy.arange(len(self.sequences))
+        if not self.bucket:
+            return [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        batches = []
+        chunk = self.batch_size * self.pool
+        for start in range(0, len(order), chunk):
+            pool = order[start:start + chunk]
+            pool = pool[numpy.argsort(-self.lengths[pool], kind="stable")]
+            batches += [pool[i:i + self.batch_size] for i in range(0, len(pool), self.batch_size)]
+        if self.shuffle:
+            batches = [batches[i] for i in rng.permutation(len(batches))]
+        return batches
+
+    def __call__(self, epoch=0):
+        for idx in self.batch_indices(epoch):
+            idx = idx[numpy.argsort(-self.lengths[idx], kind="stable")]     # longest first within a batch
+            ids, lengths = pad_sequences([self.sequences[i] for i in idx])
+            yield backend.to_device(ids), backend.to_device(lengths), backend.to_device(self.labels[idx])
+
+    def __iter__(self):
+        return self(0)
+
+    def padding_fraction(self, epoch=0):
+        """Share of the padded ``T x B`` cells that are padding, over one epoch's batches."""
+        cells = real = 0
+        for idx in self.batch_indices(epoch):
+            cells += self.lengths[idx].max() * len(idx)
+            real += self.lengths[idx].sum()
+        return 1.0 - real / cells
+
+
+def stream_batches(ids, batch_size, seq_len):
+    """Cut one long id stream into ``batch_size`` parallel streams and yield ``(inputs, targets)``.
+
+    The stream is trimmed to ``batch_size * n + 1`` tokens and laid out as columns, so row t of batch
+    k+1 continues row t of batch k and a language model's state can be carried between batches.
+    ``targets`` are the inputs shifted by one step. Shapes ``(T, B)`` with ``T <= seq_len``.
+    """
+    ids = numpy.asarray(ids, dtype=numpy.int64)
+    n = (len(ids) - 1) // batch_size
+    if n < 1:
+        raise ValueError(f"ids: a stream of {len(ids)} tokens is too short for batch_size={batch_size}")
+    inputs = ids[:n * batch_size].reshape(batch_size, n).T
+    targets = ids[1:n * batch_size + 1].reshape(batch_size, n).T
+    for start in range(0, n, seq_len):
+        yield (backend.to_device(inputs[start:start + seq_len].copy()),
+               backend.to_device(targets[start:start + seq_len].copy()))

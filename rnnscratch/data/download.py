@@ -1,0 +1,91 @@
+"""Downloads into a cache, verified by SHA-256, written atomically.
+
+Cache folder: ``$RNNSCRATCH_DATA_DIR``, else ``$XDG_CACHE_HOME/rnnscratch``, else ``~/.cache/rnnscratch``.
+``RNNSCRATCH_OFFLINE=1`` never touches the network. A cached file whose checksum does not match (a
+truncated or corrupted download) is deleted and fetched again, never used.
+"""
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+class DownloadError(RuntimeError):
+    """A file could not be obtained; the message says from where and how to get it by hand."""
+
+
+def cache_dir() -> Path:
+    if os.environ.get("RNNSCRATCH_DATA_DIR"):
+        return Path(os.environ["RNNSCRATCH_DATA_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "rnnscratch"
+
+
+def offline() -> bool:
+    return os.environ.get("RNNSCRATCH_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+
+
+def sha256sum(path, chunk=1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch(url, relative_path, sha256, quiet=False, timeout=30) -> Path:
+    """The verified local copy of ``url`` at ``cache_dir() / relative_path``, downloading if needed."""
+    target = cache_dir() / relative_path
+    manual = f"download {url} yourself and save it as {target} (or pass a local path to the loader)"
+    if target.exists():
+        if sha256sum(target) == sha256:
+            return target
+        if not quiet:
+            print(f"{target}: checksum mismatch (corrupt or truncated); fetching it again", file=sys.stderr)
+        target.unlink()
+    if offline():
+        raise DownloadError(f"{target} is not in the cache and RNNSCRATCH_OFFLINE=1 forbids downloading; {manual}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".download-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _copy_from_url(url, out, quiet, timeout)
+        actual = sha256sum(tmp)
+        if actual != sha256:
+            raise DownloadError(f"{url}: checksum mismatch after download (expected sha256 {sha256}, got {actual}); "
+                                f"the file was discarded. Try again, or {manual}")
+        os.replace(tmp, target)
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        raise DownloadError(f"could not download {url} ({exc}); {manual}") from exc
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def _copy_from_url(url, out, quiet, timeout):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        total = int(response.headers.get("Content-Length") or 0)
+        done, shown = 0, -1
+        while True:
+            block = response.read(1 << 16)
+            if not block:
+                break
+            out.write(block)
+            done += len(block)
+            if not quiet and total:
+                percent = 100 * done // total
+                if percent != shown:
+                    shown = percent
+                    print(f"\rdownloading {url.rsplit('/', 1)[-1]}: {percent:3d}% of {total / 1e6:.1f} MB",
+                          end="", file=sys.stderr, flush=True)
+        if not quiet and total:
+            print(file=sys.stderr)
+        if total and done != total:
+            raise DownloadError(f"{url}: the connection closed after {done} of {total} bytes")
