@@ -1,12 +1,144 @@
 """The command line: ``rnnscratch COMMAND [options]`` (also ``python -m rnnscratch``).
 
-Nothing in the library imports this module.
+Commands: train, evaluate, predict, sample, gradcheck, bench. Bad input (a missing file, an empty data
+set, a checkpoint from another model or a truncated one) ends with one line on stderr and exit status 2,
+never a traceback. Nothing in the library imports this module.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+
+EXIT_BAD_INPUT = 2
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _fraction(text):
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text}")
+    return value
+
+
+# -- train ---------------------------------------------------------------------------------------
+def _cmd_train(args) -> int:
+    from . import tasks
+    defaults = tasks.TASK_DEFAULTS[args.task]
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.data is None:
+        raise ValueError(f"--data: task '{args.task}' has no built-in data set; give a folder with one file per class")
+    if args.out is None:
+        args.out = os.path.join("runs", args.task)
+    metrics = tasks.train(args)
+    if "test_accuracy" in metrics:
+        print(f"test accuracy {100 * metrics['test_accuracy']:.2f}%  test loss {metrics['test_loss']:.4f}  "
+              f"({metrics['epochs']} epochs, {metrics['train_seconds']:.1f} s, "
+              f"{metrics['tokens_per_second']:.0f} tokens/s)")
+    elif "val_loss" in metrics:
+        print(f"validation loss {metrics['val_loss']:.4f} nats/token (perplexity {metrics['val_perplexity']:.2f})  "
+              f"({metrics['steps']} steps, {metrics['train_seconds']:.1f} s, {metrics['tokens_per_second']:.0f} tokens/s)")
+    print(f"checkpoints, history and metrics.json in {args.out}")
+    return 0
+
+
+def _add_train(sub):
+    p = sub.add_parser("train", formatter_class=_Formatter, help="train a model (default: the embedded sentiment set)",
+                       description="Train a sentiment/names classifier or a character language model.\n\n"
+                       "examples:\n  rnnscratch train                                  # embedded phrases, vanilla RNN\n"
+                       "  rnnscratch train --data imdb --model lstm --bptt 50 --hidden 256 --embed 100\n"
+                       "  rnnscratch train --task charlm --data tinyshakespeare --steps 1000\n"
+                       "  rnnscratch train --task names --data data/names/\n\n"
+                       "Options left unset take the task's defaults (shown as None below; see README).")
+    g = p.add_argument_group("data")
+    g.add_argument("--task", choices=("sentiment", "charlm", "names"), default="sentiment",
+                   help="sentiment: many-to-one over words; names: many-to-one over characters; charlm: language model")
+    g.add_argument("--data", help="'embedded' (the shipped negation phrases), 'imdb', 'tinyshakespeare', or a path "
+                                  "(CSV/TSV text+label, fastText __label__ file, one-file-per-class folder, IMDB "
+                                  "archive/folder, plain text for charlm)")
+    g.add_argument("--format", choices=("imdb", "csv", "tsv", "fasttext", "folder", "text"),
+                   help="force the format of --data instead of detecting it from the path")
+    g.add_argument("--test-data", help="a separate labelled test file (else the source's own test split or a "
+                                       "seeded held-out part of --data)")
+    g.add_argument("--test-format", choices=("imdb", "csv", "tsv", "fasttext", "folder"), help="format of --test-data")
+    g.add_argument("--test-split", type=_fraction, default=0.2,
+                   help="held-out test fraction for sources without a test split")
+    g.add_argument("--val-split", type=_fraction, help="validation fraction taken from the training data "
+                                                       "(charlm: the last part of the text)")
+    g.add_argument("--tokenizer", choices=("word", "char"), help="how texts become tokens")
+    g.add_argument("--max-len", type=_positive_int, help="classifiers: keep at most the last N tokens of each "
+                                                         "text; charlm: the sequence length of a batch")
+    g.add_argument("--vocab-size", type=_positive_int, default=10000, help="largest vocabulary (specials included)")
+    g.add_argument("--min-freq", type=_positive_int, default=1, help="drop tokens seen fewer times than this")
+    g.add_argument("--limit", type=_positive_int, help="use only N examples (classifiers) or characters (charlm): smoke runs")
+    g = p.add_argument_group("model")
+    g.add_argument("--model", choices=("rnn", "rnn_relu", "lstm", "gru"), help="recurrent cell")
+    g.add_argument("--layers", type=_positive_int, help="stacked recurrent layers")
+    g.add_argument("--hidden", type=_positive_int, help="hidden size H")
+    g.add_argument("--embed", type=int, help="embedding size (charlm: 0 feeds one-hot characters)")
+    g.add_argument("--bidirectional", action="store_true", help="read sequences both ways (classifiers)")
+    g.add_argument("--dropout", type=_fraction, default=0.0, help="dropout between layers and before the head")
+    g.add_argument("--pooling", choices=("last", "mean", "max"), default="last", help="classifier pooling over time")
+    g = p.add_argument_group("training")
+    g.add_argument("--bptt", type=_positive_int, help="truncated BPTT with k1 = k2 = K (default: full BPTT)")
+    g.add_argument("--k1", type=_positive_int, help="truncated BPTT: update every k1 steps ...")
+    g.add_argument("--k2", type=_positive_int, help="... backpropagating k2 >= k1 steps")
+    g.add_argument("--clip", type=float, help="clip the global gradient norm to this (0: no clipping)")
+    g.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam", "adamw"), default="adam")
+    g.add_argument("--lr", type=float, help="learning rate")
+    g.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay (decoupled for adamw)")
+    g.add_argument("--schedule", choices=("none", "step", "cosine"), default="none", help="learning-rate schedule per epoch")
+    g.add_argument("--epochs", type=_positive_int, help="passes over the training data")
+    g.add_argument("--steps", type=_positive_int, help="stop after this many optimizer steps")
+    g.add_argument("--batch-size", type=_positive_int, help="sequences per batch")
+    g.add_argument("--patience", type=_positive_int, help="early stopping: epochs without a better validation loss")
+    g.add_argument("--seed", type=int, default=0, help="seeds initialisation, dropout, splits and batch order")
+    g = p.add_argument_group("machine and output")
+    g.add_argument("--backend", choices=("numpy", "cupy"), default="numpy", help="array library (cupy needs a GPU)")
+    g.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    g.add_argument("--out", help="output folder: checkpoints, history.json/csv, history.png, metrics.json "
+                                 "(default runs/<task>)")
+    g.add_argument("--resume", help="continue from a checkpoint (e.g. OUT/interrupted.npz or OUT/last.npz)")
+    g.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_cmd_train)
+
+
+# -- evaluate / predict / sample ------------------------------------------------------------------
+def _cmd_evaluate(args) -> int:
+    from . import tasks
+    m = tasks.evaluate(args.checkpoint, data=args.data, fmt=args.format, split=args.split)
+    if "accuracy" in m:
+        print(f"accuracy {100 * m['accuracy']:.2f}%  loss {m['loss']:.4f}  ({m['examples']} examples)\n")
+        print(tasks.format_confusion(m["confusion"], m["labels"]))
+    else:
+        print(f"loss {m['loss']:.4f} nats/token  perplexity {m['perplexity']:.2f}")
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    from . import tasks
+    for text, (label, p, _) in zip(args.text, tasks.predict(args.checkpoint, args.text)):
+        print(f"{label}\t{p:.4f}\t{text}")
+    return 0
+
+
+def _cmd_sample(args) -> int:
+    from . import tasks
+    print(tasks.sample(args.checkpoint, args.prefix, args.length, args.temperature, args.top_k, args.seed))
+    return 0
 
 
 def _cmd_gradcheck(args) -> int:
@@ -19,39 +151,88 @@ def _cmd_gradcheck(args) -> int:
     print(selfcheck.format_table(reports))
     failed = [name for name, r in reports.items() if not r.passed()]
     print(f"\n{len(reports) - len(failed)}/{len(reports)} passed in {time.perf_counter() - start:.1f} s")
-    if args.verbose or failed:
-        for name in failed if not args.verbose else reports:
-            print(f"\n{name}\n{reports[name]}")
+    for name in (reports if args.verbose else failed):
+        print(f"\n{name}\n{reports[name]}")
     return 1 if failed else 0
 
 
+def _cmd_bench(args) -> int:
+    from . import bench
+    return bench.run_suite(quick=args.quick, libraries=args.libraries, out_dir=args.out, rounds=args.rounds,
+                           cells=args.cells, plot=not args.no_plot)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rnnscratch",
-        description="Recurrent networks from scratch in NumPy/CuPy: train, check and benchmark them.")
+    parser = argparse.ArgumentParser(prog="rnnscratch", formatter_class=_Formatter,
+                                     description="Recurrent networks from scratch in NumPy/CuPy: train, check, use "
+                                                 "and benchmark them.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    g = sub.add_parser("gradcheck", help="prove every backward pass against finite differences",
+    _add_train(sub)
+    p = sub.add_parser("evaluate", formatter_class=_Formatter, help="accuracy/loss (or perplexity) of a checkpoint",
+                       description="Evaluate a trained model on a split of its own data (recorded in the "
+                                   "checkpoint) or of --data; classifiers also print a confusion matrix.")
+    p.add_argument("checkpoint", help="a .npz written by `rnnscratch train` (e.g. runs/sentiment/best.npz)")
+    p.add_argument("--data", help="evaluate on this source instead of the one the model was trained on")
+    p.add_argument("--format", choices=("imdb", "csv", "tsv", "fasttext", "folder", "text"))
+    p.add_argument("--split", choices=("train", "test"), default="test",
+                   help="which split (charlm: test means the held-out end of the text)")
+    p.set_defaults(func=_cmd_evaluate)
+    p = sub.add_parser("predict", formatter_class=_Formatter, help="label and probability for texts",
+                       description="Classify each TEXT with a trained classifier; prints label, probability, text.")
+    p.add_argument("checkpoint")
+    p.add_argument("text", nargs="+", help="one or more texts (quote each)")
+    p.set_defaults(func=_cmd_predict)
+    p = sub.add_parser("sample", formatter_class=_Formatter, help="generate text with a language model",
+                       description="Generate text from a trained language model, continuing --prefix.")
+    p.add_argument("checkpoint")
+    p.add_argument("--prefix", default="\n", help="text to start from")
+    p.add_argument("--length", type=_positive_int, default=300, help="tokens to generate")
+    p.add_argument("--temperature", type=float, default=0.8, help="softmax temperature; 0 = always the most likely")
+    p.add_argument("--top-k", type=_positive_int, help="sample only among the k most likely tokens")
+    p.add_argument("--seed", type=int, help="makes the sample reproducible")
+    p.set_defaults(func=_cmd_sample)
+    g = sub.add_parser("gradcheck", formatter_class=_Formatter, help="prove every backward pass against finite differences",
                        description="Gradient-check RNN (tanh/relu), LSTM, GRU (with and without variable "
                                    "lengths), linear, embedding, dropout and both losses in float64, and "
                                    "print one row per function. Exit status 1 if any check fails.")
-    g.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
-    g.add_argument("--steps", type=int, default=6, help="sequence length T (default 6)")
-    g.add_argument("--batch", type=int, default=3, help="batch size B (default 3)")
-    g.add_argument("--input-size", type=int, default=4, help="input features I (default 4)")
-    g.add_argument("--hidden", type=int, default=5, help="hidden size H (default 5)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    g.add_argument("--steps", type=_positive_int, default=6, help="sequence length T")
+    g.add_argument("--batch", type=_positive_int, default=3, help="batch size B")
+    g.add_argument("--input-size", type=_positive_int, default=4, help="input features I")
+    g.add_argument("--hidden", type=_positive_int, default=5, help="hidden size H")
     g.add_argument("-v", "--verbose", action="store_true", help="print every array's error, not only failures")
     g.set_defaults(func=_cmd_gradcheck)
+    b = sub.add_parser("bench", formatter_class=_Formatter, help="forward+backward speed against PyTorch",
+                       description="Time RNN/LSTM/GRU forward+backward for NumPy (and CuPy, PyTorch CPU/CUDA when "
+                                   "present), each library in its own process, rounds alternated; print a table "
+                                   "and write JSON/CSV (and a PNG) to --out.")
+    b.add_argument("--quick", action="store_true", help="tiny shapes, one round: checks the suite runs")
+    b.add_argument("--libraries", help="comma-separated subset of numpy,cupy,torch,torch-cuda (default: all present)")
+    b.add_argument("--cells", default="rnn,lstm,gru", help="comma-separated cells")
+    b.add_argument("--rounds", type=_positive_int, default=5, help="alternating rounds per library")
+    b.add_argument("--out", default=os.path.join("benchmarks", "results"), help="folder for the result files")
+    b.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    b.set_defaults(func=_cmd_bench)
     return parser
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("steps", "batch", "input_size", "hidden"):
-        if getattr(args, name, 1) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    return args.func(args)
+    from .backend import BackendError
+    from .data import DataError, DownloadError
+    from .train import CheckpointError
+    try:
+        return args.func(args)
+    except (DataError, DownloadError, CheckpointError, BackendError, FileNotFoundError, ValueError,
+            KeyError, IndexError, TypeError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"rnnscratch {args.command}: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"rnnscratch {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,7 +18,7 @@ INTENSIFIERS = ["", "very", "really", "so", "quite"]
 def _phrases():
     for o, opening in enumerate(OPENINGS):
         for i, intensifier in enumerate(INTENSIFIERS):
-            held_out = (o + 2 * i) % 5 == 0              # 1 in 5 (opening, intensifier) pairs -> test
+            held_out = (o + 2 * i) % 5 == 1              # 1 in 5 (opening, intensifier) pairs -> test
             for negated in (False, True):
                 for polarity, words in ((1, POSITIVE), (0, NEGATIVE)):
                     for word in words:

@@ -78,18 +78,19 @@ class Trainer:
         scheduler: stepped once per epoch.
         out_dir: where ``last.npz``, ``best.npz``, ``history.json`` and ``history.csv`` go (None: nowhere).
         patience: stop after this many epochs without a better validation loss (None: never).
+        max_steps: stop once this many optimizer steps are taken (None: run every epoch).
         vocab: stored in checkpoints (anything JSON-serialisable).
         quiet: no progress output.
     """
 
     def __init__(self, model, optimizer, task, *, bptt=None, clip=None, clip_value=None, scheduler=None,
-                 out_dir=None, patience=None, vocab=None, quiet=False, extra=None):
+                 out_dir=None, patience=None, vocab=None, quiet=False, extra=None, max_steps=None):
         if task not in TASKS:
             raise ValueError(f"task: expected one of {TASKS}, got {task!r}")
         self.model, self.optimizer, self.task, self.bptt = model, optimizer, task, bptt
         self.clip, self.clip_value, self.scheduler = clip, clip_value, scheduler
         self.out_dir, self.patience, self.vocab, self.quiet = out_dir, patience, vocab, quiet
-        self.extra = extra or {}
+        self.extra, self.max_steps = extra or {}, max_steps
         self.history = []
         self.epoch = 0                # epochs completed
         self.step = 0                 # optimizer steps taken
@@ -138,6 +139,9 @@ class Trainer:
         total, counted, carry = tbptt_stream(self.model, ids, targets, carry, schedule, self._update)
         return total, counted, None, int(ids.size), carry
 
+    def _out_of_steps(self):
+        return self.max_steps is not None and self.step >= self.max_steps
+
     def _check_loss(self, total):
         if not math.isfinite(total):
             raise NonFiniteError(f"non-finite loss at epoch {self.epoch + 1}, step {self.step}")
@@ -157,6 +161,8 @@ class Trainer:
             for index, batch in enumerate(batches):
                 if index < skip:                          # resuming mid-epoch: these were trained already
                     continue
+                if self._out_of_steps():
+                    break
                 self._position = (index, self.step, carry)
                 loss, n, right, tok, carry = self._train_batch(batch, carry)
                 self._check_loss(loss)
@@ -232,6 +238,8 @@ class Trainer:
                 if improved:
                     self._save("best.npz", batch_in_epoch=0, carry=None)
                 self.save_history()
+                if self._out_of_steps():
+                    break
                 if self.patience is not None and stale >= self.patience:
                     if not self.quiet:
                         print(f"early stopping: no better validation loss for {stale} epochs", file=sys.stderr)

@@ -127,8 +127,9 @@ def test_text_corpus_split_by_position(tmp_path):
 def test_sentiment_phrases_need_negation():
     train, test = datasets.sentiment_phrases("train"), datasets.sentiment_phrases("test")
     assert len(train) > 1000 and len(test) > 200 and not set(train.texts) & set(test.texts)
-    assert dict(zip(test.texts, test.labels))["not bad"] == 1
-    assert dict(zip(test.texts, test.labels))["good"] == 1
+    assert dict(zip(test.texts, test.labels))["it is not very bad"] == 1
+    assert dict(zip(test.texts, test.labels))["so good"] == 1
+    assert dict(zip(train.texts, train.labels))["not bad"] == 1
     # half of every split is negated, so "count the good words" scores only 50% on it
     negated = [y for t, y in zip(test.texts, test.labels) if " not " in f" {t} "]
     assert len(negated) * 2 == len(test)

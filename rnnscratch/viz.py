@@ -1,0 +1,96 @@
+"""Pictures of training and of recurrent networks at work (matplotlib, the ``plot`` extra).
+
+Every function returns a new ``matplotlib.figure.Figure`` (no global pyplot state), ready for
+``fig.savefig(path)`` or display in a notebook. Nothing in the library imports this module.
+"""
+from __future__ import annotations
+
+import numpy
+from matplotlib.figure import Figure
+
+from . import backend
+
+
+def training_curves(history):
+    """Loss (train and validation) and, when present, accuracy per epoch, from a Trainer's history."""
+    epochs = [h["epoch"] for h in history]
+    has_acc = any("train_accuracy" in h or "val_accuracy" in h for h in history)
+    fig = Figure(figsize=(10 if has_acc else 5.5, 3.8), layout="constrained")
+    axes = fig.subplots(1, 2 if has_acc else 1, squeeze=False)[0]
+    for key, label in (("train_loss", "train"), ("val_loss", "validation")):
+        if any(key in h for h in history):
+            axes[0].plot(epochs, [h.get(key, numpy.nan) for h in history], marker="o", label=label)
+    axes[0].set(xlabel="epoch", ylabel="cross-entropy (nats)", title="loss")
+    axes[0].legend()
+    if has_acc:
+        for key, label in (("train_accuracy", "train"), ("val_accuracy", "validation")):
+            if any(key in h for h in history):
+                axes[1].plot(epochs, [100 * h.get(key, numpy.nan) for h in history], marker="o", label=label)
+        axes[1].set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+        axes[1].legend()
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    return fig
+
+
+def gradient_norms_over_time(norms_by_model, title="gradient reaching each time step"):
+    """``{name: (T,) array of ||dL/dh_t||}`` on a log scale against the time step t."""
+    fig = Figure(figsize=(6.5, 4), layout="constrained")
+    ax = fig.subplots()
+    for name, norms in norms_by_model.items():
+        norms = numpy.asarray(backend.to_numpy(norms), dtype=float)
+        ax.semilogy(numpy.arange(len(norms)), norms, label=name)
+    ax.set(xlabel="time step t", ylabel="||dL/dh_t|| (log scale)", title=title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    return fig
+
+
+def gate_heatmap(activations, tokens, gate_names=None, units=16):
+    """Gate activations ``(G, T, H)`` (or ``(T, H)``) over a sentence: one panel per gate, first units."""
+    a = numpy.asarray(backend.to_numpy(activations), dtype=float)
+    if a.ndim == 2:
+        a = a[None]
+    names = gate_names or [f"gate {k}" for k in range(a.shape[0])]
+    fig = Figure(figsize=(max(5, 0.45 * len(tokens) * a.shape[0]), 4), layout="constrained")
+    axes = fig.subplots(1, a.shape[0], squeeze=False)[0]
+    for ax, gate, name in zip(axes, a, names):
+        image = ax.imshow(gate[:, :units].T, aspect="auto", cmap="viridis", vmin=0, vmax=1 if gate.min() >= 0 else None)
+        ax.set_xticks(range(len(tokens)), tokens, rotation=60, ha="right", fontsize=8)
+        ax.set(ylabel="hidden unit", title=name)
+    fig.colorbar(image, ax=list(axes), label="activation")
+    return fig
+
+
+def hidden_state_trajectory(states, tokens=None, title="hidden state trajectory (first 2 principal components)"):
+    """A ``(T, H)`` sequence of hidden states projected on its first two principal components."""
+    h = numpy.asarray(backend.to_numpy(states), dtype=float)
+    centred = h - h.mean(axis=0)
+    _, _, vt = numpy.linalg.svd(centred, full_matrices=False)
+    xy = centred @ vt[:2].T if vt.shape[0] >= 2 else numpy.c_[centred @ vt[:1].T, numpy.zeros(len(h))]
+    fig = Figure(figsize=(5.5, 5), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(xy[:, 0], xy[:, 1], "-", color="0.7", zorder=1)
+    points = ax.scatter(xy[:, 0], xy[:, 1], c=numpy.arange(len(xy)), cmap="plasma", zorder=2)
+    if tokens is not None:
+        for (x, y), token in zip(xy, tokens):
+            ax.annotate(token, (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    fig.colorbar(points, ax=ax, label="time step")
+    ax.set(xlabel="PC 1", ylabel="PC 2", title=title)
+    return fig
+
+
+def confusion_matrix(confusion, labels, title="confusion matrix"):
+    """Counts ``(C, C)`` (rows: true class, columns: predicted) with the numbers written in."""
+    c = numpy.asarray(confusion)
+    fig = Figure(figsize=(1.2 * len(labels) + 2.5, 1.1 * len(labels) + 1.8), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(c, cmap="Blues")
+    for i in range(c.shape[0]):
+        for j in range(c.shape[1]):
+            ax.text(j, i, str(c[i, j]), ha="center", va="center", color="white" if c[i, j] > c.max() / 2 else "black")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    fig.colorbar(image, ax=ax, label="examples")
+    return fig

@@ -1,0 +1,128 @@
+"""The command line: the main job, smoke runs of every command, and bad input (exit 2, one line)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rnnscratch.cli import main
+
+
+def run(*argv):
+    """Run the CLI in a subprocess (as a user would) and return the CompletedProcess."""
+    return subprocess.run([sys.executable, "-m", "rnnscratch", *map(str, argv)], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def sentiment_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sentiment")
+    done = run("train", "--out", out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    return out, done
+
+
+def test_main_job_reaches_100_percent_on_the_embedded_set(sentiment_run):
+    out, done = sentiment_run
+    assert "test accuracy 100.00%" in done.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_accuracy"] == 1.0
+    assert {"test_loss", "val_loss", "train_seconds", "tokens_per_second", "val_accuracy"} <= set(metrics)
+    for name in ("best.npz", "last.npz", "history.json", "history.csv"):
+        assert (out / name).exists()
+
+
+def test_predict_and_evaluate_from_the_checkpoint_alone(sentiment_run):
+    out, _ = sentiment_run
+    done = run("predict", out / "best.npz", "this movie is not bad", "i am not happy")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("pos\t") and lines[1].startswith("neg\t")
+    done = run("evaluate", out / "best.npz")
+    assert done.returncode == 0 and "accuracy 100.00%" in done.stdout and "predicted" in done.stdout
+
+
+def test_charlm_smoke_and_sample(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat. the dog sat on the log.\n" * 40)
+    done = run("train", "--task", "charlm", "--data", corpus, "--hidden", 16, "--embed", 8, "--layers", 1,
+               "--max-len", 20, "--batch-size", 4, "--steps", 5, "--out", tmp_path / "lm", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "validation loss" in done.stdout
+    done = run("sample", tmp_path / "lm" / "last.npz", "--prefix", "the ", "--length", 30, "--seed", 1)
+    assert done.returncode == 0 and done.stdout.startswith("the ") and len(done.stdout) >= 34
+    again = run("sample", tmp_path / "lm" / "last.npz", "--prefix", "the ", "--length", 30, "--seed", 1)
+    assert again.stdout == done.stdout
+    assert run("evaluate", tmp_path / "lm" / "last.npz").returncode == 0
+
+
+def test_names_task_on_a_class_folder_with_tbptt_and_resume(tmp_path):
+    names = tmp_path / "names"
+    names.mkdir()
+    (names / "English.txt").write_text("\n".join(["Smith", "Jones", "Brown", "Taylor", "Wilson", "Evans"] * 3))
+    (names / "Italian.txt").write_text("\n".join(["Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano"] * 3))
+    assert main(["train", "--task", "names", "--data", str(names), "--hidden", "8", "--epochs", "2", "--bptt", "3",
+                 "--out", str(tmp_path / "n"), "--quiet"]) == 0
+    assert main(["train", "--task", "names", "--data", str(names), "--hidden", "8", "--epochs", "3", "--bptt", "3",
+                 "--out", str(tmp_path / "n"), "--resume", str(tmp_path / "n" / "last.npz"), "--quiet"]) == 0
+    assert len(json.loads((tmp_path / "n" / "history.json").read_text())) == 3
+
+
+def test_csv_data_with_a_separate_test_file(tmp_path):
+    rows = ["text,label"] + [f"good {k},pos" for k in range(10)] + [f"bad {k},neg" for k in range(10)]
+    (tmp_path / "train.csv").write_text("\n".join(rows))
+    (tmp_path / "test.csv").write_text("text,label\ngood 3,pos\nbad 1,neg\n")
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--test-data", str(tmp_path / "test.csv"),
+                 "--epochs", "2", "--out", str(tmp_path / "o"), "--quiet"]) == 0
+
+
+def test_imdb_smoke(data_dir, tmp_path):
+    archive = os.path.join(data_dir, "aclImdb_labeled.tar.gz")
+    done = run("train", "--data", archive, "--model", "lstm", "--bptt", 50, "--hidden", 16, "--embed", 8,
+               "--limit", 300, "--epochs", 1, "--max-len", 100, "--vocab-size", 2000, "--out", tmp_path, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "test accuracy" in done.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--data", "missing.csv"], "missing.csv: no such file or folder"),
+    (["train", "--no-such-option"], "unrecognized arguments: --no-such-option"),
+    (["train", "--task", "charlm", "--data", "embedded"], "a language model trains on a plain-text corpus"),
+    (["predict", "nope.npz", "hi"], "checkpoint not found: nope.npz"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, message, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "rnnscratch", *argv], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("*.npz"))
+
+
+def test_empty_dataset_truncated_and_foreign_checkpoints(tmp_path, sentiment_run):
+    (tmp_path / "empty.csv").write_text("")
+    done = run("train", "--data", tmp_path / "empty.csv", "--out", tmp_path / "o")
+    assert done.returncode == 2 and "the file is empty" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "o").exists()
+    good = (sentiment_run[0] / "best.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(good[: len(good) // 3])
+    done = run("predict", tmp_path / "cut.npz", "good")
+    assert done.returncode == 2 and "truncated" in done.stderr and "Traceback" not in done.stderr
+    from rnnscratch import nn
+    from rnnscratch.train import save_checkpoint
+    save_checkpoint(tmp_path / "bare.npz", nn.LanguageModel(5, hidden_size=3))      # no vocabulary inside
+    done = run("predict", tmp_path / "bare.npz", "good")
+    assert done.returncode == 2 and "not written by `rnnscratch train`" in done.stderr
+    lm_done = run("sample", sentiment_run[0] / "best.npz")
+    assert lm_done.returncode == 2 and "holds a classifier" in lm_done.stderr
+
+
+def test_gradcheck_command():
+    done = run("gradcheck")
+    assert done.returncode == 0 and "13/13 passed" in done.stdout
+
+
+def test_help_explains_every_option():
+    done = run("train", "--help")
+    for option in ("--task", "--data", "--test-data", "--test-split", "--bptt", "--k1", "--k2", "--clip",
+                   "--optimizer", "--lr", "--epochs", "--batch-size", "--max-len", "--vocab-size", "--min-freq",
+                   "--seed", "--backend", "--dtype", "--out", "--resume", "--bidirectional", "--dropout"):
+        assert option in done.stdout
