@@ -15,6 +15,7 @@ import sys
 import time
 
 LIBRARIES = ("numpy", "cupy", "torch", "torch-cuda")
+FLOOR = "-gemm"          # suffix: time only the layer's matrix products in that library (its floor)
 CELLS = ("rnn", "lstm", "gru")
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
@@ -72,8 +73,54 @@ def _time_torch(cell, T, B, I, H, dtype, repeats, warmup, device):
     return times
 
 
+def _time_gemms(cell, T, B, I, H, dtype, repeats, warmup, library):
+    """Time only the matrix products a forward+backward must do (the floor for that library):
+    the input GEMM, T recurrent GEMMs each way, and the three after-sweep GEMMs."""
+    G = GATES[cell]
+    if library.startswith("torch"):
+        import torch
+        dev = "cuda" if library == "torch-cuda" else "cpu"
+        dt = {"float32": torch.float32, "float64": torch.float64}[dtype]
+        new = lambda *shape: torch.randn(*shape, device=dev, dtype=dt)  # noqa: E731
+        mm = lambda a, b, out: torch.mm(a, b, out=out)  # noqa: E731
+        sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
+    else:
+        from . import backend
+        with backend.use_backend(library):
+            xp = backend.get_xp()
+        rng = xp.random.default_rng(0)
+        new = lambda *shape: rng.standard_normal(shape, dtype=dtype)  # noqa: E731
+        mm = lambda a, b, out: xp.matmul(a, b, out=out)  # noqa: E731
+        sync = (lambda: xp.cuda.Device().synchronize()) if library == "cupy" else (lambda: None)
+    x, W_ih, W_hh = new(T * B, I), new(G * H, I), new(G * H, H)
+    h, dA, hs = new(B, H), new(T * B, G * H), new(T * B, H)
+    proj, step, back = new(T * B, G * H), new(B, G * H), new(B, H)
+    dW_ih, dW_hh, dx = new(G * H, I), new(G * H, H), new(T * B, I)
+    times = []
+    for k in range(warmup + repeats):
+        sync()
+        start = time.perf_counter()
+        mm(x, W_ih.T, proj)
+        for _ in range(T):
+            mm(h, W_hh.T, step)
+        for t in range(T):
+            mm(dA[t * B:(t + 1) * B], W_hh, back)
+        mm(dA.T, x, dW_ih)
+        mm(dA.T, hs, dW_hh)
+        mm(dA, W_ih, dx)
+        sync()
+        if k >= warmup:
+            times.append(time.perf_counter() - start)
+    return times
+
+
 def run_worker(library, cell, T, B, I, H, dtype="float32", repeats=3, warmup=1):
-    """Time ``repeats`` forward+backward passes in this process; returns a list of seconds."""
+    """Time ``repeats`` forward+backward passes in this process; returns a list of seconds.
+
+    ``library`` is one of :data:`LIBRARIES`, or one of them with ``-gemm`` appended for its GEMM floor.
+    """
+    if library.endswith(FLOOR):
+        return _time_gemms(cell, T, B, I, H, dtype, repeats, warmup, library[:-len(FLOOR)])
     if library in ("numpy", "cupy"):
         return _time_ours(cell, T, B, I, H, dtype, repeats, warmup, library)
     if library in ("torch", "torch-cuda"):
@@ -100,10 +147,141 @@ def compare(cell, shape, libraries=("numpy", "torch"), dtype="float32", rounds=5
     return {lib: sorted(t) for lib, t in times.items()}
 
 
+SHAPES = [(200, 64, 100, 256), (200, 1, 100, 256), (200, 256, 100, 256), (200, 64, 100, 1024)]
+QUICK_SHAPES = [(5, 2, 3, 4)]
+
+
+def available_libraries():
+    """The libraries this machine can time: numpy always; torch and the GPU ones when present."""
+    import importlib.util
+    from .backend import cupy_available
+    found = ["numpy"]
+    if cupy_available():
+        found.append("cupy")
+    if importlib.util.find_spec("torch") is not None:
+        found.append("torch")
+        try:
+            import torch
+            if torch.cuda.is_available():
+                found.append("torch-cuda")
+        except Exception:  # pragma: no cover - a broken torch install
+            pass
+    return found
+
+
+def machine_name():
+    """A file-name-safe description of this machine: processor model and core count, or the GPU."""
+    import platform
+    import re
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    import os
+    name = f"{model}-{os.cpu_count()}cores"
+    return re.sub(r"[^A-Za-z0-9.]+", "-", name).strip("-").lower()
+
+
+def run_suite(quick=False, libraries=None, out_dir="benchmarks/results", rounds=5, cells="rnn,lstm,gru",
+              plot=True, shapes=None, dtype="float32", repeats=3):
+    """Time every (cell, shape, library) and its GEMM floor; print a table; write JSON, CSV and a PNG.
+
+    Returns 0 (the CLI's exit status). ``quick``: tiny shapes, one round, one repeat — checks the
+    machinery, measures nothing.
+    """
+    import csv
+    import os
+    libs = [x for x in (libraries.split(",") if libraries else available_libraries())]
+    unknown = [x for x in libs if x not in LIBRARIES]
+    if unknown:
+        raise ValueError(f"--libraries: unknown {unknown[0]!r}; expected some of {', '.join(LIBRARIES)}")
+    cells = cells.split(",") if isinstance(cells, str) else list(cells)
+    bad = [c for c in cells if c not in CELLS]
+    if bad:
+        raise ValueError(f"--cells: unknown {bad[0]!r}; expected some of {', '.join(CELLS)}")
+    shapes = shapes or (QUICK_SHAPES if quick else SHAPES)
+    if quick:
+        rounds, repeats = 1, 1
+    rows = []
+    for cell in cells:
+        for shape in shapes:
+            order = [lib for lib in libs] + [lib + FLOOR for lib in libs]
+            times = compare(cell, shape, order, dtype, rounds, repeats, warmup=1)
+            medians = {lib: statistics.median(t) for lib, t in times.items()}
+            T, B, I, H = shape
+            for lib in libs:
+                seconds = medians[lib]
+                reference = medians.get("torch-cuda" if lib in ("cupy", "torch-cuda") else "torch")
+                rows.append({
+                    "cell": cell, "T": T, "B": B, "I": I, "H": H, "dtype": dtype, "library": lib,
+                    "median_ms": 1e3 * seconds, "runs": len(times[lib]),
+                    "tokens_per_s": T * B / seconds, "gflops": layer_flops(cell, T, B, I, H) / seconds / 1e9,
+                    "ratio_to_torch": seconds / reference if reference else None,
+                    "gemm_floor_ms": 1e3 * medians[lib + FLOOR],
+                    "ratio_to_gemm_floor": seconds / medians[lib + FLOOR],
+                })
+    print(format_rows(rows))
+    os.makedirs(out_dir, exist_ok=True)
+    stem = os.path.join(out_dir, ("quick-" if quick else "") + machine_name())
+    with open(stem + ".json", "w") as f:
+        json.dump({"machine": machine_name(), "rounds": rounds, "repeats": repeats, "rows": rows}, f, indent=2)
+    with open(stem + ".csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    written = [stem + ".json", stem + ".csv"]
+    if plot:
+        try:
+            written.append(plot_rows(rows, stem + ".png"))
+        except ImportError:
+            pass
+    print("\nwrote " + ", ".join(written))
+    return 0
+
+
+def format_rows(rows):
+    head = (f"{'cell':<5} {'T':>4} {'B':>4} {'I':>4} {'H':>5} {'library':<11} {'median ms':>10} {'tokens/s':>10} "
+            f"{'GFLOP/s':>8} {'x torch':>8} {'GEMM ms':>9} {'x GEMM':>7}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        vs_torch = f"{r['ratio_to_torch']:.2f}" if r["ratio_to_torch"] else "-"
+        lines.append(f"{r['cell']:<5} {r['T']:>4} {r['B']:>4} {r['I']:>4} {r['H']:>5} {r['library']:<11} "
+                     f"{r['median_ms']:>10.1f} {r['tokens_per_s']:>10.0f} {r['gflops']:>8.1f} {vs_torch:>8} "
+                     f"{r['gemm_floor_ms']:>9.1f} {r['ratio_to_gemm_floor']:>7.2f}")
+    return "\n".join(lines)
+
+
+def plot_rows(rows, path):
+    """Bars of median time per shape and library, one panel per cell."""
+    from matplotlib.figure import Figure
+    cells = list(dict.fromkeys(r["cell"] for r in rows))
+    libs = list(dict.fromkeys(r["library"] for r in rows))
+    fig = Figure(figsize=(5 * len(cells), 4), layout="constrained")
+    axes = fig.subplots(1, len(cells), squeeze=False)[0]
+    for ax, cell in zip(axes, cells):
+        shapes = list(dict.fromkeys((r["T"], r["B"], r["I"], r["H"]) for r in rows if r["cell"] == cell))
+        width = 0.8 / len(libs)
+        for k, lib in enumerate(libs):
+            ms = [next((r["median_ms"] for r in rows if r["cell"] == cell and r["library"] == lib
+                        and (r["T"], r["B"], r["I"], r["H"]) == s), 0) for s in shapes]
+            ax.bar([i + k * width for i in range(len(shapes))], ms, width, label=lib)
+        ax.set_xticks([i + 0.4 - width / 2 for i in range(len(shapes))], [f"B={s[1]}\nH={s[3]}" for s in shapes])
+        ax.set(yscale="log", ylabel="forward+backward, median ms (log)", title=f"{cell.upper()}  T={shapes[0][0]}")
+        ax.legend()
+    fig.savefig(path, dpi=100)
+    return path
+
+
 def _main(argv=None):
     import argparse
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--worker", choices=LIBRARIES, help="time one library in this process and print JSON")
+    p.add_argument("--worker", choices=LIBRARIES + tuple(lib + FLOOR for lib in LIBRARIES),
+                   help="time one library (or its GEMM floor) in this process and print JSON")
     p.add_argument("--cell", choices=CELLS, default="lstm")
     p.add_argument("--shape", default="200,64,100,256", help="T,B,I,H")
     p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
