@@ -57,7 +57,7 @@ def gate_heatmap(activations, tokens, gate_names=None, units=16):
     for ax, gate, name in zip(axes, a, names):
         image = ax.imshow(gate[:, :units].T, aspect="auto", cmap="viridis", vmin=0, vmax=1 if gate.min() >= 0 else None)
         ax.set_xticks(range(len(tokens)), tokens, rotation=60, ha="right", fontsize=8)
-        ax.set(ylabel="hidden unit", title=name)
+        ax.set(xlabel="input token", ylabel="hidden unit", title=name)
     fig.colorbar(image, ax=list(axes), label="activation")
     return fig
 

@@ -1,0 +1,39 @@
+"""Every plot function renders to a non-empty PNG with the Agg backend."""
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+from rnnscratch import viz  # noqa: E402
+
+HISTORY = [{"epoch": e, "train_loss": 1 / e, "val_loss": 1.2 / e, "train_accuracy": 0.5 + e / 10,
+            "val_accuracy": 0.5 + e / 12} for e in range(1, 5)]
+
+
+def _render(fig, tmp_path, name):
+    path = tmp_path / f"{name}.png"
+    fig.savefig(path)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    return fig
+
+
+@pytest.mark.parametrize("name, make", [
+    ("curves", lambda: viz.training_curves(HISTORY)),
+    ("curves_lm", lambda: viz.training_curves([{k: v for k, v in h.items() if "accuracy" not in k} for h in HISTORY])),
+    ("gradnorms", lambda: viz.gradient_norms_over_time({"RNN": np.logspace(-20, 1, 100), "LSTM": np.ones(100)})),
+    ("gates", lambda: viz.gate_heatmap(np.random.default_rng(0).random((3, 5, 20)), list("abcde"), ["i", "f", "o"])),
+    ("trajectory", lambda: viz.hidden_state_trajectory(np.random.default_rng(0).standard_normal((6, 8)), list("hello!"))),
+    ("confusion", lambda: viz.confusion_matrix([[5, 1], [2, 7]], ["neg", "pos"])),
+])
+def test_figure_renders_to_png(name, make, tmp_path):
+    fig = _render(make(), tmp_path, name)
+    for ax in fig.axes:
+        if ax.get_label() == "<colorbar>":
+            continue
+        assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()     # readable: labels and a title
+
+
+def test_training_curves_has_both_panels_with_legends():
+    fig = viz.training_curves(HISTORY)
+    assert len(fig.axes) == 2 and all(ax.get_legend() is not None for ax in fig.axes)
