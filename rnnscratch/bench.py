@@ -27,24 +27,19 @@ def layer_flops(cell, T, B, I, H):
 
 
 def _time_ours(cell, T, B, I, H, dtype, repeats, warmup, backend_name):
-    from . import backend, functional as F
+    """Forward+backward of an ``rnnscratch.nn`` layer, as users call it (with its reused workspace)."""
+    from . import backend, nn
     with backend.use_backend(backend_name, dtype=dtype) as xp:
-        rng = xp.random.default_rng(0)
-        G, scale = GATES[cell], H ** -0.5
-        x = rng.standard_normal((T, B, I), dtype=dtype)
-        W_ih = rng.standard_normal((G * H, I), dtype=dtype) * scale
-        W_hh = rng.standard_normal((G * H, H), dtype=dtype) * scale
-        b = xp.zeros(G * H, dtype=dtype)
-        d_out = rng.standard_normal((T, B, H), dtype=dtype)
-        forward, backward = {"rnn": (F.rnn_forward, F.rnn_backward), "lstm": (F.lstm_forward, F.lstm_backward),
-                             "gru": (F.gru_forward, F.gru_backward)}[cell]
+        layer = nn.make_recurrent(cell, I, H, rng=0)
+        x = xp.random.default_rng(0).standard_normal((T, B, I), dtype=dtype)
+        d_out = xp.random.default_rng(1).standard_normal((T, B, H), dtype=dtype)
         sync = (lambda: xp.cuda.Device().synchronize()) if backend_name == "cupy" else (lambda: None)
         times = []
         for k in range(warmup + repeats):
             sync()
             start = time.perf_counter()
-            *outs, cache = forward(x, None, None, W_ih, W_hh, b, b) if cell == "lstm" else forward(x, None, W_ih, W_hh, b, b)
-            backward(d_out, *[None] * (len(outs) - 1), cache)
+            layer(x)
+            layer.backward(d_out)
             sync()
             if k >= warmup:
                 times.append(time.perf_counter() - start)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from .. import backend
 from .._checks import check_shape
-from ._sequence import parameter_gradients, prepare_sequence, sigmoid_, start_backward
+from ._sequence import allocator, parameter_gradients, prepare_sequence, sigmoid_, start_backward
 
 
 def gru_pointwise_forward(u, v, h_prev, gates, h, xp):
@@ -102,13 +102,14 @@ def gru_step_backward(dh, cache):
     return grads
 
 
-def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, lengths=None):
+def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, lengths=None, workspace=None):
     """Run the GRU over a whole sequence.
 
     Args:
         x: ``(T, B, I)``.  h0: ``(B, H)`` or None for zeros.
         W_ih ``(3H, I)``, W_hh ``(3H, H)``, b_ih, b_hh ``(3H,)``: parameters, gate order r, z, n.
         lengths: optional ``(B,)`` true lengths (state carried, output zero past the end).
+        workspace: optional ``Workspace`` whose internal buffers are reused between calls.
 
     Returns:
         ``out (T, B, H)``, ``h_n (B, H)``, cache.
@@ -117,11 +118,13 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, lengths=None):
     I = x.shape[2]
     hs = xp.empty((T + 1, B, H), dtype=x.dtype)       # hs[t + 1] = h_t
     hs[0] = h0
-    u = (x.reshape(T * B, I) @ W_ih.T).reshape(T, B, 3 * H)   # every input projection, one GEMM
+    empty = allocator(workspace, xp)
+    u = empty("u", (T, B, 3 * H), x.dtype)
+    xp.matmul(x.reshape(T * B, I), W_ih.T, out=u.reshape(T * B, 3 * H))   # every input projection, one GEMM
     u += b_ih
-    gates = xp.empty((T, B, 3 * H), dtype=x.dtype)
-    v_n = xp.empty((T, B, H), dtype=x.dtype)          # kept for the backward's dr = du_n * v_n
-    v = xp.empty((B, 3 * H), dtype=x.dtype)
+    gates = empty("gates", (T, B, 3 * H), x.dtype)
+    v_n = empty("v_n", (T, B, H), x.dtype)            # kept for the backward's dr = du_n * v_n
+    v = empty("v", (B, 3 * H), x.dtype)
     W_hh_T = W_hh.T
     for t in range(T):
         xp.matmul(hs[t], W_hh_T, out=v)
@@ -131,7 +134,8 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, lengths=None):
         if mask is not None:
             xp.copyto(hs[t + 1], hs[t], where=~mask[t])
     out = hs[1:] if mask is None else xp.where(mask, hs[1:], 0)
-    cache = {"x": x, "hs": hs, "gates": gates, "v_n": v_n, "W_ih": W_ih, "W_hh": W_hh, "mask": mask}
+    cache = {"x": x, "hs": hs, "gates": gates, "v_n": v_n, "W_ih": W_ih, "W_hh": W_hh, "mask": mask,
+             "workspace": workspace}
     return out, hs[T], cache
 
 
@@ -149,7 +153,8 @@ def gru_backward(d_out, d_h_n, cache):
     hs, gates, v_n = cache["hs"], cache["gates"], cache["v_n"]
     W_hh, mask = cache["W_hh"], cache["mask"]
     xp, d_out, dh = start_backward(d_out, d_h_n, "d_h_n", cache)
-    du, dv = xp.empty_like(gates), xp.empty_like(gates)
+    empty = allocator(cache["workspace"], xp)
+    du, dv = empty("du", gates.shape, gates.dtype), empty("dv", gates.shape, gates.dtype)
     for t in reversed(range(len(gates))):
         if d_out is not None:
             dh += d_out[t]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from .. import backend
 from .._checks import check_shape
-from ._sequence import parameter_gradients, prepare_sequence, start_backward
+from ._sequence import allocator, parameter_gradients, prepare_sequence, start_backward
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -72,7 +72,7 @@ def rnn_step_backward(dh, cache):
     return grads
 
 
-def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh", lengths=None):
+def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh", lengths=None, workspace=None):
     """Run the RNN over a whole sequence.
 
     Args:
@@ -81,6 +81,7 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh", lengths=None
         nonlinearity: ``"tanh"`` or ``"relu"``.
         lengths: optional ``(B,)`` true lengths of a padded batch. Past its end a sequence's state is
             carried unchanged and its output is zero (PyTorch's packed-sequence semantics).
+        workspace: optional ``Workspace`` whose internal buffers are reused between calls.
 
     Returns:
         ``out (T, B, H)`` (all hidden states), ``h_n (B, H)`` (each sequence's last state), cache.
@@ -92,7 +93,8 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh", lengths=None
     hs = xp.empty((T + 1, B, H), dtype=x.dtype)
     hs[0] = h0
     # All T input projections at once, biases folded in: a_t = x_t W_ih^T + b_ih + b_hh (+ h part).
-    x_proj = (x.reshape(T * B, I) @ W_ih.T).reshape(T, B, H)
+    x_proj = allocator(workspace, xp)("x_proj", (T, B, H), x.dtype)
+    xp.matmul(x.reshape(T * B, I), W_ih.T, out=x_proj.reshape(T * B, H))
     x_proj += b_ih + b_hh
     W_hh_T = W_hh.T
     for t in range(T):
@@ -102,7 +104,8 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh", lengths=None
         if mask is not None:                              # finished sequences keep their state
             xp.copyto(hs[t + 1], hs[t], where=~mask[t])
     out = hs[1:] if mask is None else xp.where(mask, hs[1:], 0)
-    cache = {"x": x, "hs": hs, "W_ih": W_ih, "W_hh": W_hh, "nonlinearity": nonlinearity, "mask": mask}
+    cache = {"x": x, "hs": hs, "W_ih": W_ih, "W_hh": W_hh, "nonlinearity": nonlinearity, "mask": mask,
+             "workspace": workspace}
     return out, hs[T], cache
 
 
@@ -119,7 +122,7 @@ def rnn_backward(d_out, d_h_n, cache):
     """
     hs, W_hh, mask = cache["hs"], cache["W_hh"], cache["mask"]
     xp, d_out, dh = start_backward(d_out, d_h_n, "d_h_n", cache)   # dh: running dL/dh_t
-    da = xp.empty_like(hs[1:])                                      # dL/da_t for every step
+    da = allocator(cache["workspace"], xp)("da", hs[1:].shape, hs.dtype)    # dL/da_t for every step
     for t in reversed(range(len(da))):
         if d_out is not None:
             dh += d_out[t]

@@ -21,6 +21,7 @@ import math
 from .. import backend
 from .._checks import check_integer_array, check_shape, describe_shape
 from ..functional import gru as FG, lstm as FLSTM, rnn as FR
+from ..functional._sequence import Workspace
 from ..functional.layers import dropout_backward, dropout_forward
 from . import init
 from .module import Module, Parameter
@@ -70,6 +71,8 @@ class RNNBase(Module):
                     setattr(self, "bias_hh" + suffix, Parameter(init.uniform((G * H,), bound, rng, dtype)))
         self.dropout_generator = init.device_generator(rng)
         self._cache = None
+        # one workspace per (layer, direction): large internal buffers are reused from call to call
+        self._workspaces = {suffix: Workspace() for layer in range(num_layers) for suffix in self._suffixes(layer)}
 
     def _suffixes(self, layer):
         return [f"_l{layer}", f"_l{layer}_reverse"][:self.num_directions]
@@ -94,14 +97,15 @@ class RNNBase(Module):
     def _has_cell_state(self):
         return self.mode == "LSTM"
 
-    def _cell_forward(self, x, h0, c0, weights, lengths):
+    def _cell_forward(self, x, h0, c0, suffix, lengths):
+        weights, ws = self._weights(suffix), self._workspaces[suffix]
         if self.mode == "LSTM":
-            out, h_n, c_n, cache = FLSTM.lstm_forward(x, h0, c0, *weights, lengths=lengths)
-            return out, h_n, c_n, cache
+            return FLSTM.lstm_forward(x, h0, c0, *weights, lengths=lengths, workspace=ws)
         if self.mode == "GRU":
-            out, h_n, cache = FG.gru_forward(x, h0, *weights, lengths=lengths)
+            out, h_n, cache = FG.gru_forward(x, h0, *weights, lengths=lengths, workspace=ws)
         else:
-            out, h_n, cache = FR.rnn_forward(x, h0, *weights, nonlinearity=self.mode[4:].lower(), lengths=lengths)
+            out, h_n, cache = FR.rnn_forward(x, h0, *weights, nonlinearity=self.mode[4:].lower(), lengths=lengths,
+                                             workspace=ws)
         return out, h_n, None, cache
 
     def _cell_backward(self, d_out, d_h_n, d_c_n, cache):
@@ -161,7 +165,7 @@ class RNNBase(Module):
                 k = layer * self.num_directions + d
                 seq = layer_input if d == 0 else reverse_within_lengths(layer_input, lengths, xp)
                 out, h, c, cache = self._cell_forward(seq, None if h0 is None else h0[k],
-                                                      None if c0 is None else c0[k], self._weights(suffix), lengths)
+                                                      None if c0 is None else c0[k], suffix, lengths)
                 direction_outputs.append(out if d == 0 else reverse_within_lengths(out, lengths, xp))
                 direction_caches.append(cache)
                 h_n.append(h)
