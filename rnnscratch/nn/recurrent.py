@@ -22,6 +22,7 @@ from .. import backend
 from .._checks import check_integer_array, check_shape, describe_shape
 from ..functional import gru as FG, lstm as FLSTM, rnn as FR
 from ..functional._sequence import Workspace
+from ..functional.checkpointing import checkpointed_backward, checkpointed_forward
 from ..functional.layers import dropout_backward, dropout_forward
 from . import init
 from .module import Module, Parameter
@@ -71,6 +72,9 @@ class RNNBase(Module):
                     setattr(self, "bias_hh" + suffix, Parameter(init.uniform((G * H,), bound, rng, dtype)))
         self.dropout_generator = init.device_generator(rng)
         self._cache = None
+        # Memory-efficient BPTT: with an int S, keep only every S-th state and recompute the rest in the
+        # backward (see rnnscratch.functional.checkpointing); for long unpadded sequences.
+        self.checkpoint_every = None
         # one workspace per (layer, direction): large internal buffers are reused from call to call
         self._workspaces = {suffix: Workspace() for layer in range(num_layers) for suffix in self._suffixes(layer)}
 
@@ -99,6 +103,12 @@ class RNNBase(Module):
 
     def _cell_forward(self, x, h0, c0, suffix, lengths):
         weights, ws = self._weights(suffix), self._workspaces[suffix]
+        if self.checkpoint_every is not None:
+            if lengths is not None:
+                raise ValueError("lengths: checkpoint_every is for unpadded sequences; pass lengths=None")
+            state = (h0, c0) if self.mode == "LSTM" else (h0,)
+            out, final, cache = checkpointed_forward(self.mode.lower(), x, state, weights, self.checkpoint_every, ws)
+            return out, final[0], (final[1] if self.mode == "LSTM" else None), cache
         if self.mode == "LSTM":
             return FLSTM.lstm_forward(x, h0, c0, *weights, lengths=lengths, workspace=ws)
         if self.mode == "GRU":
@@ -109,6 +119,8 @@ class RNNBase(Module):
         return out, h_n, None, cache
 
     def _cell_backward(self, d_out, d_h_n, d_c_n, cache):
+        if "starts" in cache:                                   # a checkpointed forward
+            return checkpointed_backward(d_out, (d_h_n, d_c_n) if self.mode == "LSTM" else (d_h_n,), cache)
         if self.mode == "LSTM":
             return FLSTM.lstm_backward(d_out, d_h_n, d_c_n, cache)
         return (FG.gru_backward if self.mode == "GRU" else FR.rnn_backward)(d_out, d_h_n, cache)

@@ -217,3 +217,22 @@ def test_cupy_module_matches_numpy(mode, rng):
         dx_g, _ = device.backward(backend.to_device(np.ones_like(out)))
     np.testing.assert_allclose(backend.to_numpy(out_g), out, atol=1e-10)
     np.testing.assert_allclose(backend.to_numpy(dx_g), dx, atol=1e-10)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_checkpoint_every_gives_the_same_gradients(mode, rng):
+    plain = getattr(nn, mode)(3, 4, num_layers=2, rng=5)
+    segmented = getattr(nn, mode)(3, 4, num_layers=2, rng=5)
+    segmented.checkpoint_every = 3
+    x = rng.standard_normal((10, 2, 3))
+    d_out = rng.standard_normal((10, 2, 4))
+    out_a, _ = plain(x)
+    out_b, _ = segmented(x)
+    np.testing.assert_allclose(out_b, out_a, atol=1e-13)
+    dx_a, _ = plain.backward(d_out)
+    dx_b, _ = segmented.backward(d_out)
+    np.testing.assert_allclose(dx_b, dx_a, atol=1e-12)
+    for (name, p), (_, q) in zip(plain.named_parameters(), segmented.named_parameters()):
+        np.testing.assert_allclose(q.grad, p.grad, rtol=1e-11, atol=1e-12, err_msg=name)
+    with pytest.raises(ValueError, match="checkpoint_every is for unpadded sequences"):
+        segmented(x, lengths=np.array([10, 5]))

@@ -1,0 +1,72 @@
+"""Memory against time: plain BPTT, checkpointing through time, and what BPTT must keep.
+
+One LSTM layer forward+backward over a long sequence (default T=10,000, B=16, I=64, H=256, float32).
+Peak memory is measured with tracemalloc (NumPy reports its allocations to it) in a fresh process per
+configuration; "must keep" is the size of the plain cache (inputs, states, gates) that the backward reads.
+Writes benchmarks/results/memory-<machine>.json and prints a markdown table.
+
+Usage: python benchmarks/memory_bptt.py [--steps 10000] [--segments 50,200,1000]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+WORKER = r"""
+import json, sys, time, tracemalloc
+import numpy as np
+from rnnscratch import nn
+T, B, I, H, segment = (int(v) for v in sys.argv[1:6])
+layer = nn.LSTM(I, H, rng=0, dtype="float32")
+if segment:
+    layer.checkpoint_every = segment
+rng = np.random.default_rng(0)
+x = rng.standard_normal((T, B, I), dtype=np.float32)
+d_out = rng.standard_normal((T, B, H), dtype=np.float32)
+layer(x[:2]); layer.backward(d_out[:2])               # warm-up on a tiny sequence
+tracemalloc.start()
+base = tracemalloc.get_traced_memory()[0]
+start = time.perf_counter()
+layer(x)
+layer.backward(d_out)
+seconds = time.perf_counter() - start
+peak = tracemalloc.get_traced_memory()[1] - base
+cache = layer._cache["layers"][0][0][0]
+kept = sum(a.nbytes for a in cache.values() if hasattr(a, "nbytes"))
+print(json.dumps({"segment": segment, "seconds": seconds, "peak_bytes": peak, "cache_bytes": kept}))
+"""
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=10000)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--input-size", type=int, default=64)
+    p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--segments", default="50,200,1000")
+    p.add_argument("--out", default=os.path.join(HERE, "results"))
+    a = p.parse_args()
+    rows = []
+    for segment in [0] + [int(s) for s in a.segments.split(",")]:
+        done = subprocess.run([sys.executable, "-c", WORKER, str(a.steps), str(a.batch), str(a.input_size),
+                               str(a.hidden), str(segment)], check=True, capture_output=True, text=True)
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    plain = rows[0]
+    print(f"LSTM forward+backward, T={a.steps}, B={a.batch}, I={a.input_size}, H={a.hidden}, float32\n")
+    print("| BPTT | peak memory (MiB) | kept for the backward (MiB) | time (s) | time vs plain |\n|---|---|---|---|---|")
+    for r in rows:
+        name = "plain" if not r["segment"] else f"checkpointed, segments of {r['segment']}"
+        print(f"| {name} | {r['peak_bytes'] / 2**20:.0f} | {r['cache_bytes'] / 2**20:.1f} | {r['seconds']:.2f} | "
+              f"{r['seconds'] / plain['seconds']:.2f}x |")
+    from rnnscratch.bench import machine_name
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, f"memory-{machine_name()}.json"), "w") as f:
+        json.dump({"machine": machine_name(), "T": a.steps, "B": a.batch, "I": a.input_size, "H": a.hidden,
+                   "rows": rows}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
