@@ -9,7 +9,6 @@ import json
 import math
 import time
 
-import numpy as np
 import torch
 
 from rnnscratch.data import Vocab, datasets, stream_batches
