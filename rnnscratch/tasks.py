@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from types import SimpleNamespace
 
 import numpy
 
@@ -64,6 +65,21 @@ def detect_format(path):
     return "text"
 
 
+_LABELLED_LOADERS = {"csv": datasets.text_label_file, "tsv": datasets.text_label_file,
+                     "fasttext": datasets.fasttext_labels, "folder": datasets.folder_per_class}
+
+
+def _read_labelled(source, fmt, imdb_split="test"):
+    """Every row of a labelled file or folder (an IMDB archive gives ``imdb_split``)."""
+    fmt = fmt or detect_format(source)
+    if fmt == "imdb":
+        return datasets.imdb(imdb_split, path=source)
+    if fmt not in _LABELLED_LOADERS:
+        raise DataError(f"{source}: format '{fmt}' holds no labels; a classifier needs csv, tsv, fasttext, folder "
+                        "or imdb")
+    return _LABELLED_LOADERS[fmt](source)
+
+
 def load_labelled(source, fmt, split, seed, test_split):
     """A labelled :class:`TextDataset` for ``split`` ("train" or "test") from a named source or a path.
 
@@ -73,15 +89,9 @@ def load_labelled(source, fmt, split, seed, test_split):
         return datasets.sentiment_phrases(split)
     if source == "imdb":
         return datasets.imdb(split)
-    fmt = fmt or detect_format(source)
-    if fmt == "imdb":
+    if (fmt or detect_format(source)) == "imdb":
         return datasets.imdb(split, path=source)
-    loader = {"csv": datasets.text_label_file, "tsv": datasets.text_label_file,
-              "fasttext": datasets.fasttext_labels, "folder": datasets.folder_per_class}.get(fmt)
-    if loader is None:
-        raise DataError(f"{source}: format '{fmt}' holds no labels; a classifier needs csv, tsv, fasttext, folder or imdb")
-    full = loader(source)
-    train, test = full.split(test_split, seed=seed)
+    train, test = _read_labelled(source, fmt).split(test_split, seed=seed)
     return train if split == "train" else test
 
 
@@ -115,17 +125,10 @@ def _limit(dataset, n, seed):
     return dataset.subset(sorted(numpy.random.default_rng(seed).permutation(len(dataset))[:n]))
 
 
-class Prepared:
-    """Batches, vocabulary and model for one training run."""
-
-    def __init__(self, **kw):
-        self.__dict__.update(kw)
-
-
 def prepare_classification(args):
     train = load_labelled(args.data, args.format, "train", args.seed, args.test_split)
     if args.test_data:
-        test = _relabel(_load_whole(args.test_data, args.test_format), train.label_names, args.test_data)
+        test = _relabel(_read_labelled(args.test_data, args.test_format), train.label_names, args.test_data)
     else:
         test = _relabel(load_labelled(args.data, args.format, "test", args.seed, args.test_split),
                         train.label_names, args.data)
@@ -142,21 +145,9 @@ def prepare_classification(args):
                                   cell=args.model, num_layers=args.layers, bidirectional=args.bidirectional,
                                   dropout=args.dropout, pooling=args.pooling, padding_idx=vocab.pad_index,
                                   rng=args.seed)
-    return Prepared(kind="classify", model=model, vocab=vocab, label_names=train.label_names,
+    return SimpleNamespace(kind="classify", model=model, vocab=vocab, label_names=train.label_names,
                     train=batches(train, True), val=None if val is None else list(batches(val, False)(0)),
                     test=list(batches(test, False)(0)), sizes=(len(train), 0 if val is None else len(val), len(test)))
-
-
-def _load_whole(source, fmt):
-    """Every row of a labelled file (a separate ``--test-data``), or IMDB's test split."""
-    fmt = fmt or detect_format(source)
-    if fmt == "imdb":
-        return datasets.imdb("test", path=source)
-    loader = {"csv": datasets.text_label_file, "tsv": datasets.text_label_file,
-              "fasttext": datasets.fasttext_labels, "folder": datasets.folder_per_class}.get(fmt)
-    if loader is None:
-        raise DataError(f"{source}: format '{fmt}' holds no labels")
-    return loader(source)
 
 
 def prepare_language_model(args):
@@ -184,7 +175,7 @@ def prepare_language_model(args):
     model = nn.LanguageModel(len(vocab), hidden_size=args.hidden, embed_dim=args.embed or None, cell=args.model,
                              num_layers=args.layers, dropout=args.dropout, rng=args.seed)
     val_batch = min(args.batch_size, max(1, (len(val_ids) - 1) // args.max_len))
-    return Prepared(kind="lm", model=model, vocab=vocab, label_names=None,
+    return SimpleNamespace(kind="lm", model=model, vocab=vocab, label_names=None,
                     train=lambda epoch: stream_batches(train_ids, args.batch_size, args.max_len),
                     val=list(stream_batches(val_ids, val_batch, args.max_len)) if len(val_ids) > val_batch + 1 else None,
                     test=None, sizes=(len(train_ids), len(val_ids), 0))
@@ -316,7 +307,7 @@ def evaluate(path, data=None, fmt=None, split="test"):
         batch = max(1, min(extra["batch_size"], (len(ids) - 1) // extra["max_len"]))
         return trainer.evaluate(list(stream_batches(ids, batch, extra["max_len"])))
     if data is None and split == "test" and extra.get("test_data"):
-        dataset = _load_whole(extra["test_data"], None)
+        dataset = _read_labelled(extra["test_data"], None)
     else:
         dataset = load_labelled(source, fmt if data else extra.get("format"), split, extra["seed"], extra["test_split"])
     dataset = _relabel(dataset, extra["label_names"], source)
