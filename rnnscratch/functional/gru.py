@@ -21,6 +21,9 @@ Backward, with ``dh_t`` the total gradient reaching ``h_t``::
     dW_ih = sum_t du_t^T x_t,  db_ih = sum_t du_t,  dW_hh = sum_t dv_t^T h_{t-1},  db_hh = sum_t dv_t
 
 Shapes: ``x (T, B, I)``, ``h (B, H)``, ``W_ih (3H, I)``, ``W_hh (3H, H)``, ``b_ih, b_hh (3H,)``.
+
+As in the LSTM, the activated gates are stored gate-major, ``(T, 3, B, H)``, so that the element-wise
+work runs on contiguous ``(B, H)`` blocks; the gradients go back to rows ``(T, B, 3H)`` for the GEMMs.
 """
 from __future__ import annotations
 
@@ -29,64 +32,86 @@ from .._checks import check_shape
 from ._sequence import allocator, parameter_gradients, prepare_sequence, sigmoid_, start_backward
 
 
-def gru_pointwise_forward(u, v, h_prev, gates, h, xp):
-    """Element-wise part of one step. ``u, v (B, 3H)``: input- and hidden-side pre-activations.
+def gru_preactivate(u, v, gates, v_n, xp):
+    """Prepare one step from the row pre-activations ``u, v (B, 3H)`` (input and hidden side).
 
-    Writes the activated gates ``[r, z, n]`` into ``gates (B, 3H)`` and ``h_t`` into ``h (B, H)``.
+    Writes ``u_r + v_r, u_z + v_z`` into ``gates[:2]`` and ``v_n`` (both contiguous: gates are stored
+    gate-major ``(3, B, H)``, like the LSTM's), and returns the ``u_n`` block (a view).
     """
-    H = h_prev.shape[-1]
-    rz = xp.add(u[:, :2 * H], v[:, :2 * H], out=gates[:, :2 * H])
-    sigmoid_(rz, xp)
-    r, z, n = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:]
-    xp.multiply(r, v[:, 2 * H:], out=n)           # r * (W_hn h + b_hn)
-    n += u[:, 2 * H:]                             #   + W_in x + b_in
+    B, G3 = u.shape
+    H = G3 // 3
+    xp.add(u.reshape(B, 3, H)[:, :2].transpose(1, 0, 2), v.reshape(B, 3, H)[:, :2].transpose(1, 0, 2),
+           out=gates[:2])
+    xp.copyto(v_n, v[:, 2 * H:])
+    return u[:, 2 * H:]
+
+
+def gru_pointwise_forward(gates, u_n, v_n, h_prev, h, xp):
+    """Element-wise part of one step, in place.
+
+    ``gates (3, B, H)`` holds the r and z pre-activations in ``gates[:2]`` on entry and the activated
+    ``[r, z, n]`` on exit. ``u_n``, ``v_n (B, H)``: input- and hidden-side candidate projections.
+    Writes ``h_t`` into ``h (B, H)``.
+    """
+    sigmoid_(gates[:2], xp)
+    r, z, n = gates
+    xp.multiply(r, v_n, out=n)                    # r * (W_hn h + b_hn)
+    n += u_n                                      #   + W_in x + b_in
     xp.tanh(n, out=n)
     xp.subtract(h_prev, n, out=h)                 # h_t = n + z * (h_{t-1} - n)
     h *= z
     h += n
 
 
-def gru_pointwise_backward(dh, gates, v_n, h_prev, du, dv, xp):
-    """Element-wise backward of one step.
+def gru_pointwise_backward(dh, gates, v_n, h_prev, du, dv_n, dh_direct, xp):
+    """Element-wise backward of one step, gate-major like the forward.
 
-    ``dh (B, H)``: total gradient at h_t (not modified).  ``gates (B, 3H)``: activated ``[r, z, n]``.
+    ``dh (B, H)``: total gradient at h_t (not modified).  ``gates (3, B, H)``: activated ``[r, z, n]``.
     ``v_n (B, H)``: the hidden-side candidate projection ``h_{t-1} W_hn^T + b_hn``.
-    Writes ``du, dv (B, 3H)`` and returns the direct part of ``dh_{t-1}``, ``dh * z``, as a new array.
+    Writes ``du (3, B, H)`` (input-side pre-activation gradients; the hidden side's r and z parts are the
+    same), ``dv_n (B, H)`` (the hidden side's candidate part) and ``dh_direct = dh * z``.
     """
-    H = dh.shape[-1]
-    r, z, n = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:]
-    du_r, du_z, du_n = du[:, :H], du[:, H:2 * H], du[:, 2 * H:]
+    r, z, n = gates
+    du_r, du_z, du_n = du
     # du_n = dh * (1 - z) * (1 - n^2)
     xp.multiply(n, n, out=du_n)
     xp.subtract(1, du_n, out=du_n)
     du_n *= dh
-    du_n -= du_n * z
+    xp.multiply(du_n, z, out=dv_n)                #   (dv_n as scratch)
+    du_n -= dv_n
     # du_z = dh * (h_{t-1} - n) * z (1 - z)
     xp.subtract(h_prev, n, out=du_z)
     du_z *= dh
     du_z *= z
-    du_z -= du_z * z
+    xp.multiply(du_z, z, out=dv_n)
+    du_z -= dv_n
     # du_r = du_n * v_n * r (1 - r)
     xp.multiply(du_n, v_n, out=du_r)
     du_r *= r
-    du_r -= du_r * r
-    # the hidden side sees the same r, z gradients; its candidate part is scaled by r
-    dv[:, :2 * H] = du[:, :2 * H]
-    xp.multiply(du_n, r, out=dv[:, 2 * H:])
-    return dh * z
+    xp.multiply(du_r, r, out=dv_n)
+    du_r -= dv_n
+    # the hidden side's candidate gradient is scaled by r; the direct path to h_{t-1} by z
+    xp.multiply(du_n, r, out=dv_n)
+    xp.multiply(dh, z, out=dh_direct)
+
+
+def _to_rows(du, dv_n, du_rows, dv_rows, xp):
+    """Gate-major ``du (3, B, H)`` and ``dv_n`` -> the row layouts ``(B, 3H)`` the weight GEMMs need."""
+    _, B, H = du.shape
+    xp.copyto(du_rows.reshape(B, 3, H), du.transpose(1, 0, 2))
+    xp.copyto(dv_rows[:, :2 * H], du_rows[:, :2 * H])
+    xp.copyto(dv_rows[:, 2 * H:], dv_n)
 
 
 def gru_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):
     """One GRU step. ``x (B, I)``, ``h_prev (B, H)`` -> ``h (B, H)``, cache."""
     xp = backend.array_module(x=x, h_prev=h_prev, W_ih=W_ih, W_hh=W_hh)
     check_shape("x", x, (h_prev.shape[0], W_ih.shape[1]))
-    u = x @ W_ih.T + b_ih
-    v = h_prev @ W_hh.T + b_hh
-    gates = xp.empty_like(u)
-    h = xp.empty_like(h_prev)
-    gru_pointwise_forward(u, v, h_prev, gates, h, xp)
-    H = h_prev.shape[1]
-    cache = {"x": x, "h_prev": h_prev, "W_ih": W_ih, "W_hh": W_hh, "gates": gates, "v_n": v[:, 2 * H:]}
+    B, H = h_prev.shape
+    gates, v_n, h = xp.empty((3, B, H), dtype=x.dtype), xp.empty_like(h_prev), xp.empty_like(h_prev)
+    u_n = gru_preactivate(x @ W_ih.T + b_ih, h_prev @ W_hh.T + b_hh, gates, v_n, xp)
+    gru_pointwise_forward(gates, u_n, v_n, h_prev, h, xp)
+    cache = {"x": x, "h_prev": h_prev, "W_ih": W_ih, "W_hh": W_hh, "gates": gates, "v_n": v_n}
     return h, cache
 
 
@@ -94,10 +119,13 @@ def gru_step_backward(dh, cache):
     """Gradients of one step from ``dh (B, H)``: dict with x, h_prev, W_ih, W_hh, b_ih, b_hh."""
     gates = cache["gates"]
     xp = backend.array_module(dh=dh, gates=gates)
-    du, dv = xp.empty_like(gates), xp.empty_like(gates)
-    dh_prev = gru_pointwise_backward(dh, gates, cache["v_n"], cache["h_prev"], du, dv, xp)
-    dh_prev += dv @ cache["W_hh"]
-    grads = parameter_gradients(du, dv, cache["x"], cache["h_prev"], cache["W_ih"])
+    _, B, H = gates.shape
+    du, dv_n, dh_prev = xp.empty_like(gates), xp.empty_like(dh), xp.empty_like(dh)
+    gru_pointwise_backward(dh, gates, cache["v_n"], cache["h_prev"], du, dv_n, dh_prev, xp)
+    du_rows, dv_rows = xp.empty((B, 3 * H), dtype=dh.dtype), xp.empty((B, 3 * H), dtype=dh.dtype)
+    _to_rows(du, dv_n, du_rows, dv_rows, xp)
+    dh_prev += dv_rows @ cache["W_hh"]
+    grads = parameter_gradients(du_rows, dv_rows, cache["x"], cache["h_prev"], cache["W_ih"])
     grads["h_prev"] = dh_prev
     return grads
 
@@ -122,15 +150,15 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, lengths=None, workspace=None):
     u = empty("u", (T, B, 3 * H), x.dtype)
     xp.matmul(x.reshape(T * B, I), W_ih.T, out=u.reshape(T * B, 3 * H))   # every input projection, one GEMM
     u += b_ih
-    gates = empty("gates", (T, B, 3 * H), x.dtype)
+    gates = empty("gates", (T, 3, B, H), x.dtype)     # gate-major: gates[t, k] is (B, H)
     v_n = empty("v_n", (T, B, H), x.dtype)            # kept for the backward's dr = du_n * v_n
     v = empty("v", (B, 3 * H), x.dtype)
     W_hh_T = W_hh.T
     for t in range(T):
         xp.matmul(hs[t], W_hh_T, out=v)
         v += b_hh                                     # v_t = h_{t-1} W_hh^T + b_hh
-        v_n[t] = v[:, 2 * H:]
-        gru_pointwise_forward(u[t], v, hs[t], gates[t], hs[t + 1], xp)
+        u_n = gru_preactivate(u[t], v, gates[t], v_n[t], xp)
+        gru_pointwise_forward(gates[t], u_n, v_n[t], hs[t], hs[t + 1], xp)
         if mask is not None:
             xp.copyto(hs[t + 1], hs[t], where=~mask[t])
     out = hs[1:] if mask is None else xp.where(mask, hs[1:], 0)
@@ -153,18 +181,22 @@ def gru_backward(d_out, d_h_n, cache):
     hs, gates, v_n = cache["hs"], cache["gates"], cache["v_n"]
     W_hh, mask = cache["W_hh"], cache["mask"]
     xp, d_out, dh = start_backward(d_out, d_h_n, "d_h_n", cache)
+    T, _, B, H = gates.shape
     empty = allocator(cache["workspace"], xp)
-    du, dv = empty("du", gates.shape, gates.dtype), empty("dv", gates.shape, gates.dtype)
-    for t in reversed(range(len(gates))):
+    du, dv = empty("du", (T, B, 3 * H), gates.dtype), empty("dv", (T, B, 3 * H), gates.dtype)   # rows
+    du_t, dv_n = empty("du_t", (3, B, H), gates.dtype), empty("dv_n", (B, H), gates.dtype)
+    dh_prev, recurrent = xp.empty_like(dh), empty("recurrent", (B, H), gates.dtype)
+    for t in reversed(range(T)):
         if d_out is not None:
             dh += d_out[t]
-        dh_prev = gru_pointwise_backward(dh, gates[t], v_n[t], hs[t], du[t], dv[t], xp)
+        gru_pointwise_backward(dh, gates[t], v_n[t], hs[t], du_t, dv_n, dh_prev, xp)
+        _to_rows(du_t, dv_n, du[t], dv[t], xp)
         if mask is not None:                          # padded step: no gradient enters the cell,
             du[t] *= mask[t]
             dv[t] *= mask[t]
             xp.copyto(dh_prev, dh, where=~mask[t])    # it passes straight through to h_{t-1}
-        dh_prev += dv[t] @ W_hh
-        dh = dh_prev
+        dh_prev += xp.matmul(dv[t], W_hh, out=recurrent)
+        dh, dh_prev = dh_prev, dh                     # swap buffers: no allocation inside the loop
     grads = parameter_gradients(du, dv, cache["x"], hs[:-1], cache["W_ih"])
     grads["h0"] = dh
     return grads

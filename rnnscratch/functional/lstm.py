@@ -98,10 +98,12 @@ def _times_sigmoid_derivative_(d, s, scratch, xp):
 
 
 def to_gate_major(a, xp, out=None):
-    """``(B, 4H)`` rows -> ``(4, B, H)`` gate blocks (a copy)."""
+    """``(B, 4H)`` rows -> ``(4, B, H)`` gate blocks (a copy, into ``out`` when given)."""
     B, G4 = a.shape
-    view = a.reshape(B, 4, G4 // 4).transpose(1, 0, 2)
-    return xp.ascontiguousarray(view) if out is None else xp.copyto(out, view) or out
+    if out is None:
+        out = xp.empty((4, B, G4 // 4), dtype=a.dtype)
+    xp.copyto(out, a.reshape(B, 4, G4 // 4).transpose(1, 0, 2))
+    return out
 
 
 def to_rows(da, xp, out=None):
