@@ -198,7 +198,7 @@ def train(args):
     bptt = TruncatedBPTT(k1, args.k2 or k1) if k1 else None
     extra = {"task": args.task, "tokenizer": args.tokenizer, "max_len": args.max_len, "label_names": prep.label_names,
              "data": args.data, "format": args.format, "test_data": args.test_data, "seed": args.seed,
-             "test_split": args.test_split, "batch_size": args.batch_size}
+             "test_split": args.test_split, "val_split": args.val_split, "batch_size": args.batch_size}
     trainer = Trainer(model, optimizer, prep.kind, bptt=bptt, clip=args.clip, scheduler=scheduler and scheduler(),
                       out_dir=args.out, patience=args.patience, vocab=prep.vocab.to_dict(), quiet=args.quiet,
                       extra=extra, max_steps=args.steps)
@@ -302,7 +302,7 @@ def evaluate(path, data=None, fmt=None, split="test"):
     source = data or extra["data"]
     if extra["task"] == "charlm":
         text = datasets.text_corpus(source, "all")
-        n_val = max(int(len(text) * 0.1), 2)
+        n_val = max(int(len(text) * extra.get("val_split", 0.1)), 2)     # the held-out end used in training
         ids = vocab.encode(tokenizer(text[len(text) - n_val:] if split != "train" else text[:len(text) - n_val]))
         batch = max(1, min(extra["batch_size"], (len(ids) - 1) // extra["max_len"]))
         return trainer.evaluate(list(stream_batches(ids, batch, extra["max_len"])))
