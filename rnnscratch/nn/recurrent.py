@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
-from .._checks import check_integer_array, check_shape, describe_shape
+from .._checks import check_shape, describe_shape
 from ..functional import gru as FG, lstm as FLSTM, rnn as FR
 from ..functional._sequence import Workspace
 from ..functional.checkpointing import checkpointed_backward, checkpointed_forward
@@ -138,19 +138,13 @@ class RNNBase(Module):
         if x.dtype != like.dtype:
             raise TypeError(f"x: expected dtype {like.dtype} (the module's), got {x.dtype}")
         B = x.shape[0] if self.batch_first else x.shape[1]
-        T = x.shape[1] if self.batch_first else x.shape[0]
         expected = (self.num_layers * self.num_directions, B, self.hidden_size)
         for name, state in (("h0", h0), ("c0", c0)):
             if state is not None:
                 check_shape(name, state, expected)
-        if lengths is not None:
-            lengths = backend.array_module(like=like).asarray(lengths)
-            check_shape("lengths", lengths, (B,))
-            check_integer_array("lengths", lengths)
-            low, high = int(lengths.min()), int(lengths.max())
-            if low < 1 or high > T:
-                raise ValueError(f"lengths: every length must be in [1, T={T}], got {low if low < 1 else high}")
-        return lengths
+        # lengths go onto the parameters' library (a list or host array is fine); their shape, type and
+        # range are checked by the first cell call (functional/_sequence.length_mask), before any reversal
+        return None if lengths is None else backend.array_module(like=like).asarray(lengths)
 
     # -- forward / backward -------------------------------------------------------------------------
     def forward(self, x, hx=None, lengths=None):

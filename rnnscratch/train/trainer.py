@@ -96,7 +96,7 @@ class Trainer:
         self.step = 0                 # optimizer steps taken
         self._resume_batch, self._resume_carry = 0, None
         self._grad_norms = []
-        self._position = (0, 0, None)
+        self._position = (0, None)           # (next batch of the epoch, carried state): for interrupts
 
     # -- one optimizer step ---------------------------------------------------------------------
     def _update(self):
@@ -163,11 +163,11 @@ class Trainer:
                     continue
                 if self._out_of_steps():
                     break
-                self._position = (index, self.step, carry)
+                self._position = (index, carry)
                 loss, n, right, tok, carry = self._train_batch(batch, carry)
                 self._check_loss(loss)
                 total, terms, tokens = total + loss, terms + n, tokens + tok
-                self._position = (index + 1, self.step, carry)
+                self._position = (index + 1, carry)
                 stats = {"loss": total / max(terms, 1), "tok/s": int(tokens / (time.perf_counter() - start))}
                 if self.task == "classify":
                     correct, sequences = correct + right, sequences + len(batch[2])
@@ -245,7 +245,7 @@ class Trainer:
                         print(f"early stopping: no better validation loss for {stale} epochs", file=sys.stderr)
                     break
         except KeyboardInterrupt:
-            index, _, carry = self._position
+            index, carry = self._position
             path = self._save("interrupted.npz", batch_in_epoch=index, carry=carry)
             if path and not self.quiet:
                 print(f"\ninterrupted: resumable checkpoint written to {path}", file=sys.stderr)
