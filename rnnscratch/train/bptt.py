@@ -48,11 +48,6 @@ class TruncatedBPTT:
                 for loss_start in range(0, T, self.k1)]
 
 
-def full_bptt():
-    """Full BPTT as a schedule: one window as long as any sequence."""
-    return TruncatedBPTT(10**9)
-
-
 def select_batch(state, rows):
     """The rows ``rows`` of a recurrent state ``(L*D, B, H)`` (or an LSTM ``(h, c)`` pair)."""
     if state is None:
