@@ -218,13 +218,14 @@ def global_grad_norm(params) -> float:
     return math.sqrt(sum(float((p.grad * p.grad).sum()) for p in params))
 
 
-def clip_grad_norm_(params, max_norm) -> float:
+def clip_grad_norm_(params, max_norm, *, total_norm=None) -> float:
     """Scale all gradients together so their global L2 norm is at most ``max_norm``.
 
     Returns the norm *before* clipping (PyTorch's ``clip_grad_norm_``, including its 1e-6 guard).
+    ``total_norm``: the norm, when the caller has already computed it (saves a pass over the gradients).
     """
     params = list(params)
-    total = global_grad_norm(params)
+    total = global_grad_norm(params) if total_norm is None else total_norm
     scale = max_norm / (total + 1e-6)
     if scale < 1.0:
         for p in params:

@@ -160,3 +160,9 @@ def test_bad_optimizer_arguments():
         optim.SGD([])
     with pytest.raises(ValueError, match="nesterov: needs momentum > 0"):
         optim.SGD([p], nesterov=True)
+
+
+def test_clip_grad_norm_with_a_given_norm_uses_it():
+    p = _param([0.0, 0.0], [3.0, 4.0])
+    assert optim.clip_grad_norm_([p], 1.0, total_norm=5.0) == 5.0
+    np.testing.assert_allclose(p.grad, [0.6, 0.8], rtol=1e-6)

@@ -26,7 +26,7 @@ import time
 
 from .. import backend
 from ..functional.losses import softmax_cross_entropy
-from ..optim import clip_grad_norm_, clip_grad_value_
+from ..optim import clip_grad_norm_, clip_grad_value_, global_grad_norm
 from .bptt import TruncatedBPTT, copy_state, tbptt_classify, tbptt_stream
 from .checkpoint import load_checkpoint, save_checkpoint
 
@@ -101,19 +101,18 @@ class Trainer:
     # -- one optimizer step ---------------------------------------------------------------------
     def _update(self):
         """Check, clip, step: called after each backward (once per BPTT window)."""
-        params = self.model.named_parameters()
-        norm_sq = 0.0
-        for name, p in params:
-            s = float((p.grad * p.grad).sum())
-            if not math.isfinite(s):
-                raise NonFiniteError(f"non-finite gradient in parameter '{name}' at epoch {self.epoch + 1}, "
-                                     f"step {self.step + 1}; lower the learning rate or clip gradients")
-            norm_sq += s
+        params = self.model.parameters()
+        norm = global_grad_norm(params)                 # one pass: the check, the log and the clip share it
+        if not math.isfinite(norm):
+            name = next((n for n, p in self.model.named_parameters()
+                         if not math.isfinite(float((p.grad * p.grad).sum()))), "?")
+            raise NonFiniteError(f"non-finite gradient in parameter '{name}' at epoch {self.epoch + 1}, "
+                                 f"step {self.step + 1}; lower the learning rate or clip gradients")
         if self.clip is not None:
-            clip_grad_norm_(self.model.parameters(), self.clip)
+            clip_grad_norm_(params, self.clip, total_norm=norm)
         if self.clip_value is not None:
-            clip_grad_value_(self.model.parameters(), self.clip_value)
-        self._grad_norms.append(math.sqrt(norm_sq))
+            clip_grad_value_(params, self.clip_value)
+        self._grad_norms.append(norm)
         self.optimizer.step()
         self.step += 1
 
