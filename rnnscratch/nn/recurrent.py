@@ -208,9 +208,8 @@ class RNNBase(Module):
         like = self.weight_ih_l0.data
         xp = backend.array_module(d_out=d_out, d_h_n=d_h_n, d_c_n=d_c_n, like=like)
         T, B, _ = cache["layers"][0][0][0]["x"].shape
-        if d_out is None:
-            d_layer = xp.zeros((T, B, self.num_directions * self.hidden_size), dtype=like.dtype)
-        else:
+        d_layer = None                 # None: no gradient at the outputs (the cells skip that term)
+        if d_out is not None:
             d_layer = d_out.transpose(1, 0, 2) if self.batch_first else d_out
             check_shape("d_out", d_layer, (T, B, self.num_directions * self.hidden_size))
         dh0 = [None] * cache["h_shape"][0]
@@ -218,15 +217,16 @@ class RNNBase(Module):
         H = self.hidden_size
         for layer in reversed(range(self.num_layers)):
             direction_caches, dropout_cache = cache["layers"][layer]
-            if dropout_cache is not None:
+            if dropout_cache is not None and d_layer is not None:
                 d_layer = dropout_backward(d_layer, dropout_cache)["x"]
             d_input = None
             for d, suffix in enumerate(self._suffixes(layer)):
                 k = layer * self.num_directions + d
-                d_dir = d_layer[:, :, d * H:(d + 1) * H]
-                if d == 1:
-                    d_dir = reverse_within_lengths(d_dir, lengths, xp)
-                grads = self._cell_backward(xp.ascontiguousarray(d_dir), None if d_h_n is None else d_h_n[k],
+                d_dir = None
+                if d_layer is not None:
+                    d_dir = d_layer[:, :, d * H:(d + 1) * H]
+                    d_dir = xp.ascontiguousarray(d_dir if d == 0 else reverse_within_lengths(d_dir, lengths, xp))
+                grads = self._cell_backward(d_dir, None if d_h_n is None else d_h_n[k],
                                             None if d_c_n is None else d_c_n[k], direction_caches[d])
                 self._accumulate(suffix, grads)
                 dx = grads["x"] if d == 0 else reverse_within_lengths(grads["x"], lengths, xp)
