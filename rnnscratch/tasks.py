@@ -313,14 +313,8 @@ def evaluate(path, data=None, fmt=None, split="test"):
     dataset = _relabel(dataset, extra["label_names"], source)
     batches = list(BucketIterator(encode_texts(dataset.texts, tokenizer, vocab), dataset.labels, 64,
                                   max_len=extra.get("max_len"), shuffle=False)(0))
-    metrics = trainer.evaluate(batches)
-    C = len(extra["label_names"])
-    confusion = numpy.zeros((C, C), dtype=int)
-    ckpt.model.eval()
-    for ids, lengths, labels in batches:
-        predicted = backend.to_numpy(ckpt.model(ids, lengths).argmax(axis=1))
-        numpy.add.at(confusion, (backend.to_numpy(labels), predicted), 1)
-    metrics.update({"examples": len(dataset), "confusion": confusion.tolist(), "labels": extra["label_names"]})
+    metrics = trainer.evaluate(batches, num_classes=len(extra["label_names"]))
+    metrics.update({"examples": len(dataset), "labels": extra["label_names"]})
     return metrics
 
 

@@ -24,6 +24,8 @@ import signal
 import sys
 import time
 
+import numpy
+
 from .. import backend
 from ..functional.losses import softmax_cross_entropy
 from ..optim import clip_grad_norm_, clip_grad_value_, global_grad_norm
@@ -182,11 +184,16 @@ class Trainer:
             metrics["train_accuracy"] = correct / max(sequences, 1)
         return metrics
 
-    def evaluate(self, batches):
-        """Loss (and accuracy, or perplexity for ``lm``) over whole sequences, in eval mode, no updates."""
+    def evaluate(self, batches, num_classes=None):
+        """Loss (and accuracy, or perplexity for ``lm``) over whole sequences, in eval mode, no updates.
+
+        ``num_classes``: for classifiers, also count a confusion matrix (rows: true class, columns:
+        predicted) in the same pass, returned under ``"confusion"``.
+        """
         was_training = self.model.training
         self.model.eval()
         total = terms = correct = 0
+        confusion = None if num_classes is None else numpy.zeros((num_classes, num_classes), dtype=numpy.int64)
         carry = None
         try:
             for batch in batches:
@@ -195,7 +202,10 @@ class Trainer:
                     logits = self.model(ids, lengths)
                     loss, _ = softmax_cross_entropy(logits, labels)
                     total, terms = total + loss * len(labels), terms + len(labels)
-                    correct += int((logits.argmax(axis=1) == labels).sum())
+                    predicted = logits.argmax(axis=1)
+                    correct += int((predicted == labels).sum())
+                    if confusion is not None:
+                        numpy.add.at(confusion, (backend.to_numpy(labels), backend.to_numpy(predicted)), 1)
                 else:
                     ids, targets = batch
                     logits, carry = self.model(ids, carry)
@@ -207,7 +217,10 @@ class Trainer:
             self.model.train(was_training)
         loss = total / max(terms, 1)
         if self.task == "classify":
-            return {"loss": loss, "accuracy": correct / max(terms, 1)}
+            metrics = {"loss": loss, "accuracy": correct / max(terms, 1)}
+            if confusion is not None:
+                metrics["confusion"] = confusion.tolist()
+            return metrics
         return {"loss": loss, "perplexity": math.exp(min(loss, 700))}
 
     def fit(self, train_data, val_data=None, epochs=1):

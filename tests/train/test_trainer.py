@@ -226,3 +226,14 @@ def test_sigterm_saves_a_resumable_checkpoint(tmp_path):
 def test_bad_task():
     with pytest.raises(ValueError, match="task: expected one of"):
         Trainer(make_classifier(), None, "regress")
+
+
+def test_evaluate_counts_a_confusion_matrix_in_the_same_pass():
+    model = make_classifier()
+    batches = classify_batches(3)
+    metrics = make_trainer(model).evaluate(batches, num_classes=2)
+    confusion = np.array(metrics["confusion"])
+    labels = np.concatenate([b[2] for b in batches])
+    assert confusion.sum() == len(labels)
+    assert confusion.sum(axis=1).tolist() == [int((labels == 0).sum()), int((labels == 1).sum())]
+    assert np.trace(confusion) / len(labels) == pytest.approx(metrics["accuracy"])
