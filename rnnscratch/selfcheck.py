@@ -12,12 +12,14 @@ from . import functional as F
 from .gradcheck import DEFAULT_TOLERANCE, check_function, check_gradients
 
 
-def _recurrent_inputs(rng, num_gates, T, B, I, H, cell_state=False):
+def recurrent_inputs(rng, num_gates, T, B, I, H, cell_state=False, scale=0.5):
+    """Random float64 inputs for a sequence forward, keyed by its argument names: x, h0 (, c0), W_ih,
+    W_hh, b_ih, b_hh. Weights ~ N(0, scale^2), small biases: gates neither dead nor saturated."""
     inputs = {
         "x": rng.standard_normal((T, B, I)),
         "h0": rng.standard_normal((B, H)) * 0.5,
-        "W_ih": rng.standard_normal((num_gates * H, I)) * 0.5,
-        "W_hh": rng.standard_normal((num_gates * H, H)) * 0.5,
+        "W_ih": rng.standard_normal((num_gates * H, I)) * scale,
+        "W_hh": rng.standard_normal((num_gates * H, H)) * scale,
         "b_ih": rng.standard_normal(num_gates * H) * 0.1,
         "b_hh": rng.standard_normal(num_gates * H) * 0.1,
     }
@@ -38,7 +40,7 @@ def run_all(seed=0, T=6, B=3, I=4, H=5):
         ("lstm", F.lstm_forward, F.lstm_backward, 4, True),
         ("gru", F.gru_forward, F.gru_backward, 3, False),
     ]:
-        inputs = _recurrent_inputs(rng, gates, T, B, I, H, has_c)
+        inputs = recurrent_inputs(rng, gates, T, B, I, H, has_c)
         reports[name] = check_function(forward, backward, inputs, seed=seed)
         reports[name + " (lengths)"] = check_function(partial(forward, lengths=lengths), backward, inputs, seed=seed)
     reports["linear"] = check_function(F.linear_forward, F.linear_backward,

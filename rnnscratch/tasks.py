@@ -168,7 +168,9 @@ def prepare_language_model(args):
     else:
         vocab = Vocab.build([tokenizer(train_text)], max_size=args.vocab_size, min_freq=args.min_freq,
                             specials=(PAD, UNK))
-    train_ids, val_ids = vocab.encode(tokenizer(train_text)), vocab.encode(tokenizer(val_text))
+    # arrays once here, not a list converted again by stream_batches at every epoch
+    train_ids = numpy.asarray(vocab.encode(tokenizer(train_text)), dtype=numpy.int64)
+    val_ids = numpy.asarray(vocab.encode(tokenizer(val_text)), dtype=numpy.int64)
     if len(train_ids) < args.batch_size * 2 + 1:
         raise DataError(f"{args.data}: the training text has {len(train_ids)} tokens, too few for "
                         f"--batch-size {args.batch_size}")

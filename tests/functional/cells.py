@@ -4,6 +4,7 @@ from functools import partial
 from typing import Callable
 
 from rnnscratch import functional as F
+from rnnscratch.selfcheck import recurrent_inputs
 
 
 @dataclass(frozen=True)
@@ -18,17 +19,7 @@ class Cell:
 
     def make_inputs(self, rng, T, B, I, H, scale=0.5, dtype="float64"):
         """Random float inputs, keyed by the sequence forward's argument names."""
-        G = self.num_gates
-        inputs = {
-            "x": rng.standard_normal((T, B, I)),
-            "h0": rng.standard_normal((B, H)) * 0.5,
-            "W_ih": rng.standard_normal((G * H, I)) * scale,
-            "W_hh": rng.standard_normal((G * H, H)) * scale,
-            "b_ih": rng.standard_normal(G * H) * 0.1,
-            "b_hh": rng.standard_normal(G * H) * 0.1,
-        }
-        if self.has_cell_state:
-            inputs["c0"] = rng.standard_normal((B, H)) * 0.5
+        inputs = recurrent_inputs(rng, self.num_gates, T, B, I, H, self.has_cell_state, scale)
         return {k: v.astype(dtype) for k, v in inputs.items()}
 
     def step_inputs(self, seq_inputs, t=0):
