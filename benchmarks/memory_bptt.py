@@ -2,7 +2,8 @@
 
 One LSTM layer forward+backward over a long sequence (default T=10,000, B=16, I=64, H=256, float32).
 Peak memory is measured with tracemalloc (NumPy reports its allocations to it) in a fresh process per
-configuration; "must keep" is the size of the plain cache (inputs, states, gates) that the backward reads.
+configuration; "kept" is what the forward keeps for the backward (rnnscratch.bench.kept_bytes: the cache
+less the input and the weights): every state and gate for plain BPTT, only the segment starts when checkpointing.
 Writes benchmarks/results/memory-<machine>.json and prints a markdown table.
 
 Usage: python benchmarks/memory_bptt.py [--steps 10000] [--segments 50,200,1000]
@@ -19,6 +20,7 @@ WORKER = r"""
 import json, sys, time, tracemalloc
 import numpy as np
 from rnnscratch import nn
+from rnnscratch.bench import kept_bytes
 T, B, I, H, segment = (int(v) for v in sys.argv[1:6])
 layer = nn.LSTM(I, H, rng=0, dtype="float32")
 if segment:
@@ -34,8 +36,7 @@ layer(x)
 layer.backward(d_out)
 seconds = time.perf_counter() - start
 peak = tracemalloc.get_traced_memory()[1] - base
-cache = layer._cache["layers"][0][0][0]
-kept = sum(a.nbytes for a in cache.values() if hasattr(a, "nbytes"))
+kept = kept_bytes(layer._cache)
 print(json.dumps({"segment": segment, "seconds": seconds, "peak_bytes": peak, "cache_bytes": kept}))
 """
 

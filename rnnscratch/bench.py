@@ -46,6 +46,48 @@ def _time_ours(cell, T, B, I, H, dtype, repeats, warmup, backend_name):
         return times
 
 
+def kept_bytes(cache, skip=("x", "W_ih", "W_hh", "params", "workspace")):
+    """Bytes of the arrays a layer's forward keeps for its backward: the arrays in its cache (nested
+    dicts, lists and tuples walked; each array counted once), less the input and the weights, which
+    exist whether or not anything is kept. This is what BPTT must hold between the two passes."""
+    seen, total, stack = set(), 0, [cache]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(v for k, v in item.items() if k not in skip)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif hasattr(item, "nbytes") and id(item) not in seen:
+            seen.add(id(item))
+            total += item.nbytes
+    return total
+
+
+def step_memory(cell, T, B, I, H, dtype="float32"):
+    """Memory of one NumPy forward+backward of a fresh layer: ``{"peak_bytes", "kept_bytes"}``.
+
+    ``peak_bytes``: the most bytes allocated at once during the step, measured with tracemalloc (NumPy
+    reports its buffers to it), the layer's workspace and the returned gradients included.
+    ``kept_bytes``: :func:`kept_bytes` of the layer's cache after the forward. Run it in a fresh process.
+    """
+    import tracemalloc
+    from . import backend, nn
+    with backend.use_backend("numpy", dtype=dtype) as xp:
+        layer = nn.make_recurrent(cell, I, H, rng=0)
+        x = xp.random.default_rng(0).standard_normal((T, B, I), dtype=dtype)
+        d_out = xp.random.default_rng(1).standard_normal((T, B, H), dtype=dtype)
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            layer(x)
+            kept = kept_bytes(layer._cache)
+            layer.backward(d_out)
+            peak = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+    return {"peak_bytes": peak, "kept_bytes": kept}
+
+
 def _time_torch(cell, T, B, I, H, dtype, repeats, warmup, device):
     import torch
     torch.manual_seed(0)
@@ -123,10 +165,12 @@ def run_worker(library, cell, T, B, I, H, dtype="float32", repeats=3, warmup=1):
     raise ValueError(f"library: expected one of {LIBRARIES}, got {library!r}")
 
 
-def _spawn_worker(library, cell, shape, dtype, repeats, warmup):
+def _spawn_worker(library, cell, shape, dtype, repeats, warmup, memory=False):
     T, B, I, H = shape
     cmd = [sys.executable, "-m", "rnnscratch.bench", "--worker", library, "--cell", cell, "--shape",
            f"{T},{B},{I},{H}", "--dtype", dtype, "--repeats", str(repeats), "--warmup", str(warmup)]
+    if memory:
+        cmd.append("--memory")
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark worker {library} failed:\n{done.stderr.strip()[-2000:]}")
@@ -183,8 +227,9 @@ def machine_name():
 
 
 def run_suite(quick=False, libraries=None, out_dir="benchmarks/results", rounds=5, cells="rnn,lstm,gru",
-              plot=True, shapes=None, dtype="float32", repeats=3):
-    """Time every (cell, shape, library) and its GEMM floor; print a table; write JSON, CSV and a PNG.
+              plot=True, shapes=None, dtypes="float32,float64", repeats=3):
+    """Time every (cell, shape, dtype, library) and its GEMM floor; measure the NumPy step's memory;
+    print a table; write JSON, CSV and a PNG.
 
     Returns 0 (the CLI's exit status). ``quick``: tiny shapes, one round, one repeat — checks the
     machinery, measures nothing.
@@ -199,27 +244,18 @@ def run_suite(quick=False, libraries=None, out_dir="benchmarks/results", rounds=
     bad = [c for c in cells if c not in CELLS]
     if bad:
         raise ValueError(f"--cells: unknown {bad[0]!r}; expected some of {', '.join(CELLS)}")
+    dtypes = dtypes.split(",") if isinstance(dtypes, str) else list(dtypes)
+    bad = [d for d in dtypes if d not in ("float32", "float64")]
+    if bad:
+        raise ValueError(f"--dtypes: unknown {bad[0]!r}; expected some of float32, float64")
     shapes = shapes or (QUICK_SHAPES if quick else SHAPES)
     if quick:
         rounds, repeats = 1, 1
     rows = []
     for cell in cells:
-        for shape in shapes:
-            order = [lib for lib in libs] + [lib + FLOOR for lib in libs]
-            times = compare(cell, shape, order, dtype, rounds, repeats, warmup=1)
-            medians = {lib: statistics.median(t) for lib, t in times.items()}
-            T, B, I, H = shape
-            for lib in libs:
-                seconds = medians[lib]
-                reference = medians.get("torch-cuda" if lib in ("cupy", "torch-cuda") else "torch")
-                rows.append({
-                    "cell": cell, "T": T, "B": B, "I": I, "H": H, "dtype": dtype, "library": lib,
-                    "median_ms": 1e3 * seconds, "runs": len(times[lib]),
-                    "tokens_per_s": T * B / seconds, "gflops": layer_flops(cell, T, B, I, H) / seconds / 1e9,
-                    "ratio_to_torch": seconds / reference if reference else None,
-                    "gemm_floor_ms": 1e3 * medians[lib + FLOOR],
-                    "ratio_to_gemm_floor": seconds / medians[lib + FLOOR],
-                })
+        for dtype in dtypes:
+            for shape in shapes:
+                rows.extend(_measure(cell, shape, dtype, libs, rounds, repeats))
     print(format_rows(rows))
     os.makedirs(out_dir, exist_ok=True)
     stem = os.path.join(out_dir, ("quick-" if quick else "") + machine_name())
@@ -239,35 +275,64 @@ def run_suite(quick=False, libraries=None, out_dir="benchmarks/results", rounds=
     return 0
 
 
+def _measure(cell, shape, dtype, libs, rounds, repeats):
+    """The result rows of one (cell, shape, dtype): every library and its floor, rounds alternated."""
+    order = list(libs) + [lib + FLOOR for lib in libs]
+    times = compare(cell, shape, order, dtype, rounds, repeats, warmup=1)
+    medians = {lib: statistics.median(t) for lib, t in times.items()}
+    memory = _spawn_worker("numpy", cell, shape, dtype, 0, 0, memory=True) if "numpy" in libs else {}
+    T, B, I, H = shape
+    rows = []
+    for lib in libs:
+        seconds = medians[lib]
+        reference = medians.get("torch-cuda" if lib in ("cupy", "torch-cuda") else "torch")
+        mine = lib == "numpy"            # memory is measured for the NumPy layer only (tracemalloc)
+        rows.append({
+            "cell": cell, "T": T, "B": B, "I": I, "H": H, "dtype": dtype, "library": lib,
+            "median_ms": 1e3 * seconds, "runs": len(times[lib]),
+            "tokens_per_s": T * B / seconds, "gflops": layer_flops(cell, T, B, I, H) / seconds / 1e9,
+            "ratio_to_torch": seconds / reference if reference else None,
+            "gemm_floor_ms": 1e3 * medians[lib + FLOOR],
+            "ratio_to_gemm_floor": seconds / medians[lib + FLOOR],
+            "peak_mib": memory["peak_bytes"] / 2**20 if mine else None,
+            "kept_mib": memory["kept_bytes"] / 2**20 if mine else None,
+        })
+    return rows
+
+
 def format_rows(rows):
-    head = (f"{'cell':<5} {'T':>4} {'B':>4} {'I':>4} {'H':>5} {'library':<11} {'median ms':>10} {'tokens/s':>10} "
-            f"{'GFLOP/s':>8} {'x torch':>8} {'GEMM ms':>9} {'x GEMM':>7}")
+    head = (f"{'cell':<5} {'T':>4} {'B':>4} {'I':>4} {'H':>5} {'dtype':<7} {'library':<11} {'median ms':>10} "
+            f"{'tokens/s':>10} {'GFLOP/s':>8} {'x torch':>8} {'GEMM ms':>9} {'x GEMM':>7} {'peak MiB':>9} "
+            f"{'kept MiB':>9}")
     lines = [head, "-" * len(head)]
+    optional = lambda value, fmt: "-" if value is None else format(value, fmt)  # noqa: E731
     for r in rows:
-        vs_torch = f"{r['ratio_to_torch']:.2f}" if r["ratio_to_torch"] else "-"
-        lines.append(f"{r['cell']:<5} {r['T']:>4} {r['B']:>4} {r['I']:>4} {r['H']:>5} {r['library']:<11} "
-                     f"{r['median_ms']:>10.1f} {r['tokens_per_s']:>10.0f} {r['gflops']:>8.1f} {vs_torch:>8} "
-                     f"{r['gemm_floor_ms']:>9.1f} {r['ratio_to_gemm_floor']:>7.2f}")
+        lines.append(f"{r['cell']:<5} {r['T']:>4} {r['B']:>4} {r['I']:>4} {r['H']:>5} {r['dtype']:<7} "
+                     f"{r['library']:<11} {r['median_ms']:>10.1f} {r['tokens_per_s']:>10.0f} {r['gflops']:>8.1f} "
+                     f"{optional(r['ratio_to_torch'], '.2f'):>8} {r['gemm_floor_ms']:>9.1f} "
+                     f"{r['ratio_to_gemm_floor']:>7.2f} {optional(r.get('peak_mib'), '.1f'):>9} "
+                     f"{optional(r.get('kept_mib'), '.1f'):>9}")
     return "\n".join(lines)
 
 
 def plot_rows(rows, path):
-    """Bars of median time per shape and library, one panel per cell."""
+    """Bars of median time per shape and (library, dtype), one panel per cell."""
     from matplotlib.figure import Figure
     cells = list(dict.fromkeys(r["cell"] for r in rows))
-    libs = list(dict.fromkeys(r["library"] for r in rows))
+    label = lambda r: f"{r['library']} {r['dtype']}"  # noqa: E731
+    libs = list(dict.fromkeys(label(r) for r in rows))
     fig = Figure(figsize=(5 * len(cells), 4), layout="constrained")
     axes = fig.subplots(1, len(cells), squeeze=False)[0]
     for ax, cell in zip(axes, cells):
         shapes = list(dict.fromkeys((r["T"], r["B"], r["I"], r["H"]) for r in rows if r["cell"] == cell))
         width = 0.8 / len(libs)
         for k, lib in enumerate(libs):
-            ms = [next((r["median_ms"] for r in rows if r["cell"] == cell and r["library"] == lib
+            ms = [next((r["median_ms"] for r in rows if r["cell"] == cell and label(r) == lib
                         and (r["T"], r["B"], r["I"], r["H"]) == s), 0) for s in shapes]
             ax.bar([i + k * width for i in range(len(shapes))], ms, width, label=lib)
         ax.set_xticks([i + 0.4 - width / 2 for i in range(len(shapes))], [f"B={s[1]}\nH={s[3]}" for s in shapes])
         ax.set(yscale="log", ylabel="forward+backward, median ms (log)", title=f"{cell.upper()}  T={shapes[0][0]}")
-        ax.legend()
+        ax.legend(fontsize="small")
     fig.savefig(path, dpi=100)
     return path
 
@@ -284,8 +349,12 @@ def _main(argv=None):
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--libraries", default="numpy,torch")
+    p.add_argument("--memory", action="store_true", help="with --worker numpy: print step_memory() instead")
     a = p.parse_args(argv)
     shape = tuple(int(v) for v in a.shape.split(","))
+    if a.memory:
+        print(json.dumps(step_memory(a.cell, *shape, a.dtype)))
+        return
     if a.worker:
         print(json.dumps(run_worker(a.worker, a.cell, *shape, a.dtype, a.repeats, a.warmup)))
         return

@@ -159,7 +159,7 @@ def _cmd_gradcheck(args) -> int:
 def _cmd_bench(args) -> int:
     from . import bench
     return bench.run_suite(quick=args.quick, libraries=args.libraries, out_dir=args.out, rounds=args.rounds,
-                           cells=args.cells, plot=not args.no_plot)
+                           cells=args.cells, plot=not args.no_plot, dtypes=args.dtypes)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="tiny shapes, one round: checks the suite runs")
     b.add_argument("--libraries", help="comma-separated subset of numpy,cupy,torch,torch-cuda (default: all present)")
     b.add_argument("--cells", default="rnn,lstm,gru", help="comma-separated cells")
+    b.add_argument("--dtypes", default="float32,float64", help="comma-separated dtypes")
     b.add_argument("--rounds", type=_positive_int, default=5, help="alternating rounds per library")
     b.add_argument("--out", default=os.path.join("benchmarks", "results"), help="folder for the result files")
     b.add_argument("--no-plot", action="store_true", help="skip the PNG")

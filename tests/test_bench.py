@@ -1,6 +1,7 @@
 """The benchmark suite: the quick run produces its table and files; FLOP counts; the floor worker."""
 import json
 
+import numpy as np
 import pytest
 
 from rnnscratch import bench
@@ -14,8 +15,10 @@ def test_quick_suite_writes_table_json_and_csv(tmp_path, capsys):
     assert "median ms" in out and "x GEMM" in out and "lstm" in out and "gru" in out
     (result,) = tmp_path.glob("quick-*.json")
     rows = json.loads(result.read_text())["rows"]
-    assert {(r["cell"], r["library"]) for r in rows} == {("lstm", "numpy"), ("gru", "numpy")}
+    assert {(r["cell"], r["library"], r["dtype"]) for r in rows} == {
+        (cell, "numpy", dtype) for cell in ("lstm", "gru") for dtype in ("float32", "float64")}
     assert all(r["median_ms"] > 0 and r["gemm_floor_ms"] > 0 for r in rows)
+    assert all(r["peak_mib"] >= r["kept_mib"] > 0 for r in rows)
     assert len(list(tmp_path.glob("quick-*.csv"))) == 1
 
 
@@ -29,6 +32,31 @@ def test_unknown_library_or_cell_is_refused(tmp_path, capsys):
     assert main(["bench", "--quick", "--libraries", "jax", "--out", str(tmp_path)]) == 2
     assert "--libraries: unknown 'jax'" in capsys.readouterr().err
     assert main(["bench", "--quick", "--cells", "tcn", "--out", str(tmp_path)]) == 2
+    assert main(["bench", "--quick", "--dtypes", "float16", "--out", str(tmp_path)]) == 2
+    assert "--dtypes: unknown 'float16'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_step_memory_counts_what_the_lstm_keeps(dtype):
+    T, B, I, H = 7, 3, 4, 5
+    memory = bench.step_memory("lstm", T, B, I, H, dtype)
+    itemsize = np.dtype(dtype).itemsize
+    # h and c for steps 0..T, tanh(c_t) for 1..T, four gates for 1..T; the input and the weights excluded
+    expected = ((T + 1) * B * H * 2 + T * B * H + T * 4 * B * H) * itemsize
+    assert memory["kept_bytes"] == expected
+    assert memory["peak_bytes"] > expected        # the backward's buffers and gradients come on top
+
+
+def test_kept_bytes_of_a_checkpointed_layer_is_its_segment_starts():
+    from rnnscratch import nn
+    T, B, I, H, S = 12, 2, 3, 4, 4
+    layer = nn.GRU(I, H, rng=0, dtype="float64")
+    layer.checkpoint_every = S
+    layer(np.zeros((T, B, I)), np.ones((1, B, H)))
+    assert bench.kept_bytes(layer._cache) == (T // S) * B * H * 8     # one (B, H) state per segment start
+    layer.checkpoint_every = None
+    layer(np.zeros((T, B, I)))
+    assert bench.kept_bytes(layer._cache) > (T + 1) * B * H * 8      # every state at least
 
 
 @pytest.mark.parametrize("library", ["numpy", "numpy-gemm"])
