@@ -12,8 +12,14 @@ Two tasks share it:
 seeded shuffle can differ per epoch and still be reproducible on resume).
 
 Faults: a non-finite gradient stops training *before* the optimizer step, with the parameter, epoch and
-step named (:class:`NonFiniteError`), so the weights and the last checkpoint stay good. Ctrl-C or
-SIGTERM saves ``interrupted.npz`` (resumable mid-epoch) before the exception propagates.
+step named (:class:`NonFiniteError`), so the weights and the last checkpoint stay good.
+
+Interrupts: during :meth:`Trainer.fit`, Ctrl-C (SIGINT) or SIGTERM does not stop the program where it
+lands (that could be half-way through an optimizer step, or between two TBPTT windows of a batch): it
+asks training to stop at the next batch boundary, where ``interrupted.npz`` is saved with the position,
+the carried state and the epoch's running sums, and ``KeyboardInterrupt`` is raised. Resuming from it
+continues exactly as if nothing had happened. A second signal stops at once, without that checkpoint
+(the weights may be mid-update); ``last.npz`` then holds the last completed epoch.
 """
 from __future__ import annotations
 
@@ -96,9 +102,11 @@ class Trainer:
         self.history = []
         self.epoch = 0                # epochs completed
         self.step = 0                 # optimizer steps taken
-        self._resume_batch, self._resume_carry = 0, None
-        self._grad_norms = []
+        self._resume_batch, self._resume_carry, self._resume_sums = 0, None, None
+        self._sums = _epoch_sums()           # running sums of the epoch in progress (saved on interrupt)
         self._position = (0, None)           # (next batch of the epoch, carried state): for interrupts
+        self._stop_signal = None             # a signal asked to stop at the next batch boundary
+        self._at_boundary = True             # False while the weights move away from _position's description
 
     # -- one optimizer step ---------------------------------------------------------------------
     def _update(self):
@@ -114,7 +122,8 @@ class Trainer:
             clip_grad_norm_(params, self.clip, total_norm=norm)
         if self.clip_value is not None:
             clip_grad_value_(params, self.clip_value)
-        self._grad_norms.append(norm)
+        self._sums["grad_norm"] += norm
+        self._sums["updates"] += 1
         self.optimizer.step()
         self.step += 1
 
@@ -151,38 +160,48 @@ class Trainer:
     def train_epoch(self, batches):
         """One pass over ``batches``; returns the epoch's training metrics."""
         self.model.train()
-        total = terms = correct = tokens = sequences = 0
-        self._grad_norms = []
-        carry = self._resume_carry
-        skip, self._resume_batch, self._resume_carry = self._resume_batch, 0, None
-        start = time.perf_counter()
+        carry, sums = self._resume_carry, self._resume_sums or _epoch_sums()
+        skip, self._resume_batch, self._resume_carry, self._resume_sums = self._resume_batch, 0, None, None
+        self._sums = sums
+        start = time.perf_counter() - sums["seconds"]
         progress = _Progress(len(batches) if hasattr(batches, "__len__") else None, f"epoch {self.epoch + 1}",
                              self.quiet)
         try:
             for index, batch in enumerate(batches):
                 if index < skip:                          # resuming mid-epoch: these were trained already
                     continue
+                self._position = (index, carry)
+                self._stop_if_asked()
                 if self._out_of_steps():
                     break
-                self._position = (index, carry)
+                self._at_boundary = False
                 loss, n, right, tok, carry = self._train_batch(batch, carry)
                 self._check_loss(loss)
-                total, terms, tokens = total + loss, terms + n, tokens + tok
-                self._position = (index + 1, carry)
-                stats = {"loss": total / max(terms, 1), "tok/s": int(tokens / (time.perf_counter() - start))}
+                sums["loss"] += loss
+                sums["terms"] += n
+                sums["tokens"] += tok
+                sums["seconds"] = time.perf_counter() - start
+                stats = {"loss": sums["loss"] / max(sums["terms"], 1), "tok/s": int(sums["tokens"] / sums["seconds"])}
                 if self.task == "classify":
-                    correct, sequences = correct + right, sequences + len(batch[2])
-                    stats["acc"] = correct / sequences
+                    sums["correct"], sums["sequences"] = sums["correct"] + right, sums["sequences"] + len(batch[2])
+                    stats["acc"] = sums["correct"] / sums["sequences"]
+                self._position, self._at_boundary = (index + 1, carry), True
                 progress.update(**stats)
+            self._stop_if_asked()
         finally:
             progress.close()
         seconds = time.perf_counter() - start
-        metrics = {"train_loss": total / max(terms, 1), "train_seconds": seconds,
-                   "tokens_per_second": tokens / seconds if seconds > 0 else 0.0,
-                   "grad_norm": sum(self._grad_norms) / max(len(self._grad_norms), 1)}
+        metrics = {"train_loss": sums["loss"] / max(sums["terms"], 1), "train_seconds": seconds,
+                   "tokens_per_second": sums["tokens"] / seconds if seconds > 0 else 0.0,
+                   "grad_norm": sums["grad_norm"] / max(sums["updates"], 1)}
         if self.task == "classify":
-            metrics["train_accuracy"] = correct / max(sequences, 1)
+            metrics["train_accuracy"] = sums["correct"] / max(sums["sequences"], 1)
         return metrics
+
+    def _stop_if_asked(self):
+        """At a batch boundary: honour a pending Ctrl-C/SIGTERM (fit's except clause saves the position)."""
+        if self._stop_signal is not None:
+            raise KeyboardInterrupt(f"signal {self._stop_signal}")
 
     def evaluate(self, batches, num_classes=None):
         """Loss (and accuracy, or perplexity for ``lm``) over whole sequences, in eval mode, no updates.
@@ -197,6 +216,7 @@ class Trainer:
         carry = None
         try:
             for batch in batches:
+                self._stop_if_asked()             # validation can be long: stop here too when asked
                 if self.task == "classify":
                     ids, lengths, labels = batch
                     logits = self.model(ids, lengths)
@@ -227,7 +247,8 @@ class Trainer:
         """Train until ``epochs`` epochs are complete (counting any resumed ones). Returns the history."""
         best = min((h["val_loss"] for h in self.history if "val_loss" in h), default=math.inf)
         stale = 0
-        previous_handler = _install_sigterm()
+        self._stop_signal, self._at_boundary = None, True
+        previous_handlers = _install_handlers(self._ask_to_stop)
         try:
             while self.epoch < epochs:
                 batches = train_data(self.epoch) if callable(train_data) else train_data
@@ -236,6 +257,7 @@ class Trainer:
                 if val_data is not None:
                     val = self.evaluate(val_data(self.epoch) if callable(val_data) else val_data)
                     row.update({f"val_{k}": v for k, v in val.items()})
+                self._at_boundary = False         # the epoch's bookkeeping: no position describes it
                 self.epoch += 1
                 if self.scheduler is not None:
                     self.scheduler.step()
@@ -250,6 +272,8 @@ class Trainer:
                 if improved:
                     self._save("best.npz", batch_in_epoch=0, carry=None)
                 self.save_history()
+                self._position, self._sums, self._at_boundary = (0, None), _epoch_sums(), True
+                self._stop_if_asked()
                 if self._out_of_steps():
                     break
                 if self.patience is not None and stale >= self.patience:
@@ -257,22 +281,38 @@ class Trainer:
                         print(f"early stopping: no better validation loss for {stale} epochs", file=sys.stderr)
                     break
         except KeyboardInterrupt:
+            if not self._at_boundary:         # stopped at once, mid-batch or mid-bookkeeping: nothing to save
+                if not self.quiet:
+                    print("\nstopped inside a batch: no interrupted.npz written; last.npz (if any) holds the "
+                          "last completed epoch", file=sys.stderr)
+                raise
             index, carry = self._position
-            path = self._save("interrupted.npz", batch_in_epoch=index, carry=carry)
+            path = self._save("interrupted.npz", batch_in_epoch=index, carry=carry, epoch_sums=self._sums)
             if path and not self.quiet:
                 print(f"\ninterrupted: resumable checkpoint written to {path}", file=sys.stderr)
             raise
         finally:
-            signal.signal(signal.SIGTERM, previous_handler)
+            _restore_handlers(previous_handlers)
+            self._stop_signal = None
         return self.history
 
+    def _ask_to_stop(self, signum, frame):
+        """Signal handler while fitting: the first signal asks for a stop at the next batch boundary,
+        a second one stops at once."""
+        if self._stop_signal is not None:
+            raise KeyboardInterrupt(f"signal {signum}, again")
+        self._stop_signal = signum
+        if not self.quiet:
+            print(f"\n{signal.Signals(signum).name}: stopping after this batch (send it again to stop at once)",
+                  file=sys.stderr, flush=True)
+
     # -- persistence ----------------------------------------------------------------------------
-    def _save(self, name, batch_in_epoch, carry):
+    def _save(self, name, batch_in_epoch, carry, epoch_sums=None):
         if self.out_dir is None:
             return None
         return save_checkpoint(os.path.join(self.out_dir, name), self.model, self.optimizer, self.scheduler,
                                epoch=self.epoch, step=self.step, batch_in_epoch=batch_in_epoch, vocab=self.vocab,
-                               history=self.history, carry=carry, extra=self.extra)
+                               history=self.history, carry=carry, extra=self.extra, epoch_sums=epoch_sums)
 
     def resume(self, path):
         """Load weights, optimizer, schedule, generators, history and position from a checkpoint."""
@@ -288,6 +328,7 @@ class Trainer:
         self.epoch, self.step = ckpt.meta["epoch"], ckpt.meta["step"]
         self.history = ckpt.meta["history"]
         self._resume_batch, self._resume_carry = ckpt.meta["batch_in_epoch"], ckpt.carry
+        self._resume_sums = ckpt.meta.get("epoch_sums")
         return ckpt
 
     def save_history(self):
@@ -320,14 +361,28 @@ def _atomic_write(path, text):
     os.replace(tmp, path)
 
 
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
+def _epoch_sums():
+    """What an epoch's metrics are computed from, accumulated batch by batch."""
+    return {"loss": 0.0, "terms": 0, "correct": 0, "tokens": 0, "sequences": 0, "grad_norm": 0.0, "updates": 0,
+            "seconds": 0.0}
 
 
-def _install_sigterm():
-    """Treat SIGTERM like Ctrl-C while training, so both leave a resumable checkpoint."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _install_handlers(handler):
+    """Route Ctrl-C and SIGTERM to ``handler`` while fitting; returns the previous handlers.
+
+    Only the main thread may set signal handlers: elsewhere (a notebook's worker thread, say) they are
+    left alone and an interrupt keeps its default behaviour.
+    """
     try:
-        return signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    except ValueError:              # not the main thread: leave signals alone
-        return signal.getsignal(signal.SIGTERM)
+        return {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    except ValueError:
+        return {}
+
+
+def _restore_handlers(previous):
+    for s, handler in previous.items():
+        signal.signal(s, handler)
 

@@ -125,6 +125,77 @@ def test_interrupt_and_resume_equals_uninterrupted(task, tmp_path):
     assert len(trainer.history) == 3
 
 
+def _signalling_step(trainer, at_step, times=1):
+    """Make the optimizer send this process SIGINT (like Ctrl-C) ``times`` times during step ``at_step``."""
+    step = trainer.optimizer.step
+
+    def wrapped():
+        if trainer.step + 1 == at_step:
+            for _ in range(times):
+                os.kill(os.getpid(), signal.SIGINT)
+        step()
+    trainer.optimizer.step = wrapped
+
+
+def _setup(task):
+    if task == "lm":
+        make_model = lambda: nn.LanguageModel(6, hidden_size=4, embed_dim=3, cell="gru", dropout=0.2, rng=1)  # noqa: E731
+        return make_model, (lambda epoch: lm_batches()), "lm", TruncatedBPTT(2, 3)
+    return make_classifier, data_for_epoch, "classify", TruncatedBPTT(3)
+
+
+@pytest.mark.parametrize("task", ["classify-tbptt", "lm"])
+def test_ctrl_c_inside_a_batch_stops_at_its_end_and_resumes_exactly(task, tmp_path):
+    make_model, data, kind, bptt = _setup(task)
+    straight = make_model()
+    straight_trainer = make_trainer(straight, task=kind, bptt=bptt)
+    starts = []                                   # (epoch, batch, optimizer steps taken before it)
+
+    def recorded(epoch):
+        for index, batch in enumerate(data(epoch)):
+            starts.append((epoch, index, straight_trainer.step))
+            yield batch
+    straight_trainer.fit(recorded, epochs=3)
+    ends = [s[2] for s in starts[1:]] + [straight_trainer.step]
+    # a batch of epoch 2 (not its first) trained in two or more TBPTT windows, i.e. optimizer steps
+    k = next(k for k, (epoch, index, step) in enumerate(starts)
+             if epoch == 1 and index > 0 and ends[k] - step >= 2)
+    epoch, index, before = starts[k]
+
+    first = make_model()
+    trainer = make_trainer(first, tmp_path, task=kind, bptt=bptt)
+    _signalling_step(trainer, before + 1)         # Ctrl-C during that batch's first window
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(data, epochs=3)
+    ckpt = load_checkpoint(tmp_path / "interrupted.npz")
+    # the batch in progress was finished (all its windows), then training stopped at the boundary
+    assert (ckpt.meta["epoch"], ckpt.meta["batch_in_epoch"], ckpt.meta["step"]) == (epoch, index + 1, ends[k])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler        # handlers restored
+
+    resumed = make_model()
+    trainer = make_trainer(resumed, tmp_path, task=kind, bptt=bptt)
+    trainer.resume(tmp_path / "interrupted.npz")
+    trainer.fit(data, epochs=3)
+    for k, v in weights(straight).items():
+        np.testing.assert_array_equal(weights(resumed)[k], v, err_msg=k)
+    same = ("train_loss", "train_accuracy", "grad_norm", "lr")       # not the timings
+    assert [{k: h[k] for k in same if k in h} for h in trainer.history] == \
+        [{k: h[k] for k in same if k in h} for h in straight_trainer.history]
+
+
+def test_a_second_ctrl_c_stops_at_once_without_a_half_updated_checkpoint(tmp_path, capsys):
+    model = make_classifier()
+    trainer = make_trainer(model, tmp_path, bptt=TruncatedBPTT(3))
+    trainer.quiet = False
+    _signalling_step(trainer, 2, times=2)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(data_for_epoch, epochs=1)
+    assert not (tmp_path / "interrupted.npz").exists()
+    err = capsys.readouterr().err
+    assert "SIGINT: stopping after this batch" in err and "no interrupted.npz written" in err
+    assert trainer.step == 1                  # the second signal landed before step 2 was applied
+
+
 def test_exploding_learning_rate_stops_with_a_clear_message_and_keeps_the_last_checkpoint(tmp_path):
     model = nn.SequenceClassifier(9, 2, embed_dim=4, hidden_size=5, cell="rnn_relu", rng=0)
     trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.01), "classify", out_dir=tmp_path, quiet=True)
