@@ -283,8 +283,8 @@ class Trainer:
         except KeyboardInterrupt:
             if not self._at_boundary:         # stopped at once, mid-batch or mid-bookkeeping: nothing to save
                 if not self.quiet:
-                    print("\nstopped inside a batch: no interrupted.npz written; last.npz (if any) holds the "
-                          "last completed epoch", file=sys.stderr)
+                    print("\nstopped at once, inside a batch or an epoch's bookkeeping: no interrupted.npz "
+                          "written; last.npz (if any) holds the last completed epoch", file=sys.stderr)
                 raise
             index, carry = self._position
             path = self._save("interrupted.npz", batch_in_epoch=index, carry=carry, epoch_sums=self._sums)

@@ -183,6 +183,33 @@ def test_ctrl_c_inside_a_batch_stops_at_its_end_and_resumes_exactly(task, tmp_pa
         [{k: h[k] for k in same if k in h} for h in straight_trainer.history]
 
 
+def test_ctrl_c_during_validation_saves_the_finished_epoch_and_resumes_exactly(tmp_path):
+    straight = make_classifier()
+    straight_trainer = make_trainer(straight)
+    straight_trainer.fit(data_for_epoch, lambda epoch: classify_batches(7), epochs=3)
+
+    def validation(epoch):
+        for k, batch in enumerate(classify_batches(7)):
+            if epoch == 1 and k == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+            yield batch
+    model = make_classifier()
+    with pytest.raises(KeyboardInterrupt):
+        make_trainer(model, tmp_path).fit(data_for_epoch, validation, epochs=3)
+    ckpt = load_checkpoint(tmp_path / "interrupted.npz")
+    assert (ckpt.meta["epoch"], ckpt.meta["batch_in_epoch"]) == (1, len(data_for_epoch(1)))
+
+    resumed = make_classifier()
+    trainer = make_trainer(resumed, tmp_path)
+    trainer.resume(tmp_path / "interrupted.npz")
+    trainer.fit(data_for_epoch, lambda epoch: classify_batches(7), epochs=3)
+    for k, v in weights(straight).items():
+        np.testing.assert_array_equal(weights(resumed)[k], v, err_msg=k)
+    same = ("train_loss", "train_accuracy", "grad_norm", "val_loss", "val_accuracy")
+    assert [{k: h[k] for k in same} for h in trainer.history] == \
+        [{k: h[k] for k in same} for h in straight_trainer.history]
+
+
 def test_a_second_ctrl_c_stops_at_once_without_a_half_updated_checkpoint(tmp_path, capsys):
     model = make_classifier()
     trainer = make_trainer(model, tmp_path, bptt=TruncatedBPTT(3))
