@@ -208,6 +208,49 @@ def available_libraries():
     return found
 
 
+AVX2_KERNELS = ("haswell", "zen")      # OpenBLAS kernel sets that use AVX2 at most
+
+
+def blas_info():
+    """NumPy's BLAS as it runs: the ``OPENBLAS_*`` environment variables and, if threadpoolctl is
+    installed, the library, version, kernel architecture and thread count it reports."""
+    import os
+    import numpy  # noqa: F401  (loads the BLAS that threadpoolctl inspects)
+    info = {"environment": {k: v for k, v in sorted(os.environ.items()) if k.startswith("OPENBLAS_")}}
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return info
+    pool = next((p for p in threadpool_info() if p.get("user_api") == "blas"), {})
+    info.update({k: pool.get(k) for k in ("internal_api", "version", "architecture", "num_threads")})
+    return info
+
+
+def cpu_flags():
+    """The CPU's feature flags from /proc/cpuinfo (an empty set where there is none)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((set(line.split(":", 1)[1].split()) for line in f if line.startswith("flags")), set())
+    except OSError:
+        return set()
+
+
+def avx512_hint(info, flags):
+    """A one-line advice when OpenBLAS runs AVX2 kernels on a CPU with AVX-512, else None.
+
+    OpenBLAS picks its kernels when NumPy loads: from the CPU model, unless ``OPENBLAS_CORETYPE``
+    forces a set (this project's development machines force ``Haswell`` on an AVX-512 AMD EPYC). Only
+    the environment of a new process can change the choice, so the suite reports it rather than act.
+    """
+    architecture = (info.get("architecture") or "").lower()
+    if info.get("internal_api") != "openblas" or architecture not in AVX2_KERNELS or "avx512f" not in flags:
+        return None
+    forced = info.get("environment", {}).get("OPENBLAS_CORETYPE")
+    cause = f"OPENBLAS_CORETYPE={forced} is set" if forced else "it did not recognise the CPU"
+    return (f"note: OpenBLAS runs its {info['architecture']} (AVX2) kernels on this AVX-512 CPU ({cause}); "
+            "OPENBLAS_CORETYPE=SkylakeX in a new process's environment selects its AVX-512 kernels")
+
+
 def machine_name():
     """A file-name-safe description of this machine: processor model and core count, or the GPU."""
     import platform
@@ -251,6 +294,11 @@ def run_suite(quick=False, libraries=None, out_dir="benchmarks/results", rounds=
     shapes = shapes or (QUICK_SHAPES if quick else SHAPES)
     if quick:
         rounds, repeats = 1, 1
+    blas = blas_info()
+    print("NumPy's BLAS: " + ", ".join(f"{k} {v}" for k, v in blas.items() if v not in (None, {})))
+    hint = avx512_hint(blas, cpu_flags())
+    if hint:
+        print(hint)
     rows = []
     for cell in cells:
         for dtype in dtypes:
@@ -258,9 +306,13 @@ def run_suite(quick=False, libraries=None, out_dir="benchmarks/results", rounds=
                 rows.extend(_measure(cell, shape, dtype, libs, rounds, repeats))
     print(format_rows(rows))
     os.makedirs(out_dir, exist_ok=True)
-    stem = os.path.join(out_dir, ("quick-" if quick else "") + machine_name())
+    # the BLAS kernels are part of what was measured, so they are part of the file name
+    kernels = blas.get("architecture") or blas["environment"].get("OPENBLAS_CORETYPE")
+    suffix = f"-{blas.get('internal_api') or 'openblas'}-{kernels.lower()}" if kernels else ""
+    stem = os.path.join(out_dir, ("quick-" if quick else "") + machine_name() + suffix)
     with open(stem + ".json", "w") as f:
-        json.dump({"machine": machine_name(), "rounds": rounds, "repeats": repeats, "rows": rows}, f, indent=2)
+        json.dump({"machine": machine_name(), "blas": blas, "rounds": rounds, "repeats": repeats, "rows": rows},
+                  f, indent=2)
     with open(stem + ".csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()

@@ -63,3 +63,32 @@ def test_kept_bytes_of_a_checkpointed_layer_is_its_segment_starts():
 def test_worker_returns_one_time_per_repeat(library):
     times = bench.run_worker(library, "rnn", 3, 2, 2, 3, repeats=2, warmup=0)
     assert len(times) == 2 and all(t > 0 for t in times)
+
+
+def test_blas_info_reports_the_openblas_environment(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "SkylakeX")
+    info = bench.blas_info()
+    assert info["environment"]["OPENBLAS_CORETYPE"] == "SkylakeX"
+    pytest.importorskip("threadpoolctl")
+    assert info["internal_api"] in ("openblas", "mkl", "blis", "flexiblas")
+    assert info["num_threads"] >= 1
+
+
+def test_avx512_hint_only_for_avx2_openblas_kernels_on_an_avx512_cpu():
+    forced = {"internal_api": "openblas", "architecture": "Haswell", "environment": {"OPENBLAS_CORETYPE": "Haswell"}}
+    assert "(OPENBLAS_CORETYPE=Haswell is set)" in bench.avx512_hint(forced, {"avx2", "avx512f"})
+    unknown_cpu = {"internal_api": "openblas", "architecture": "Zen", "environment": {}}
+    assert "did not recognise the CPU" in bench.avx512_hint(unknown_cpu, {"avx512f"})
+    assert bench.avx512_hint(forced, {"avx2"}) is None                              # no AVX-512 to use
+    assert bench.avx512_hint({"internal_api": "openblas", "architecture": "SkylakeX"}, {"avx512f"}) is None
+    assert bench.avx512_hint({"internal_api": "mkl", "architecture": None}, {"avx512f"}) is None
+    assert bench.avx512_hint({"environment": {}}, {"avx512f"}) is None               # no threadpoolctl
+
+
+def test_the_blas_kernels_go_into_the_result_file_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "SkylakeX")     # read by the workers' OpenBLAS, and reported
+    monkeypatch.setattr(bench, "blas_info", lambda: {"environment": {"OPENBLAS_CORETYPE": "SkylakeX"}})
+    assert main(["bench", "--quick", "--libraries", "numpy", "--cells", "rnn", "--dtypes", "float64",
+                 "--out", str(tmp_path), "--no-plot"]) == 0
+    (result,) = tmp_path.glob("quick-*-openblas-skylakex.json")
+    assert json.loads(result.read_text())["blas"]["environment"]["OPENBLAS_CORETYPE"] == "SkylakeX"
