@@ -9,6 +9,7 @@ machines drift over minutes, so only ratios taken in one alternating run mean an
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -214,7 +215,6 @@ AVX2_KERNELS = ("haswell", "zen")      # OpenBLAS kernel sets that use AVX2 at m
 def blas_info():
     """NumPy's BLAS as it runs: the ``OPENBLAS_*`` environment variables and, if threadpoolctl is
     installed, the library, version, kernel architecture and thread count it reports."""
-    import os
     import numpy  # noqa: F401  (loads the BLAS that threadpoolctl inspects)
     info = {"environment": {k: v for k, v in sorted(os.environ.items()) if k.startswith("OPENBLAS_")}}
     try:
@@ -226,13 +226,18 @@ def blas_info():
     return info
 
 
-def cpu_flags():
-    """The CPU's feature flags from /proc/cpuinfo (an empty set where there is none)."""
+def cpuinfo_field(name):
+    """The value of the first ``name`` line of /proc/cpuinfo, or None (no such line, or no such file)."""
     try:
         with open("/proc/cpuinfo") as f:
-            return next((set(line.split(":", 1)[1].split()) for line in f if line.startswith("flags")), set())
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith(name)), None)
     except OSError:
-        return set()
+        return None
+
+
+def cpu_flags():
+    """The CPU's feature flags (an empty set where /proc/cpuinfo does not list them)."""
+    return set((cpuinfo_field("flags") or "").split())
 
 
 def avx512_hint(info, flags):
@@ -252,19 +257,10 @@ def avx512_hint(info, flags):
 
 
 def machine_name():
-    """A file-name-safe description of this machine: processor model and core count, or the GPU."""
+    """A file-name-safe description of this machine: its processor model and core count."""
     import platform
     import re
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    import os
+    model = cpuinfo_field("model name") or platform.processor() or platform.machine()
     name = f"{model}-{os.cpu_count()}cores"
     return re.sub(r"[^A-Za-z0-9.]+", "-", name).strip("-").lower()
 
@@ -278,7 +274,6 @@ def run_suite(quick=False, libraries=None, out_dir="benchmarks/results", rounds=
     machinery, measures nothing.
     """
     import csv
-    import os
     libs = [x for x in (libraries.split(",") if libraries else available_libraries())]
     unknown = [x for x in libs if x not in LIBRARIES]
     if unknown:
@@ -332,7 +327,7 @@ def _measure(cell, shape, dtype, libs, rounds, repeats):
     order = list(libs) + [lib + FLOOR for lib in libs]
     times = compare(cell, shape, order, dtype, rounds, repeats, warmup=1)
     medians = {lib: statistics.median(t) for lib, t in times.items()}
-    memory = _spawn_worker("numpy", cell, shape, dtype, 0, 0, memory=True) if "numpy" in libs else {}
+    memory = _spawn_worker("numpy", cell, shape, dtype, repeats=0, warmup=0, memory=True) if "numpy" in libs else {}
     T, B, I, H = shape
     rows = []
     for lib in libs:
