@@ -34,15 +34,18 @@ DEFAULT_TOLERANCE = 1e-6
 ROUNDOFF = float(numpy.finfo(numpy.float64).eps)
 
 
-def resolution_floor(f_value, eps) -> float:
+def resolution_floor(magnitude, eps) -> float:
     """Default ``tiny``: the smallest gradient entry that central differences can judge relatively.
 
-    The numeric derivative carries round-off of about ``ROUNDOFF * |f| / eps`` (about 2e-11 for
-    ``|f| = 1, eps = 1e-5``). Entries smaller than a million times that are compared through the
-    absolute difference instead (``|a - n| / tiny``), so an entry that is zero in truth cannot fail on
-    round-off alone, while any real error above ~1e-10 still fails a 1e-6 tolerance.
+    ``magnitude`` is the size of what ``f`` adds up: ``|f|`` when nothing more is known, or the sum of
+    the absolute values of its terms, which is larger when they cancel (and round-off follows the
+    terms, not their sum). The numeric derivative carries round-off of about
+    ``ROUNDOFF * magnitude / eps`` (about 2e-11 for a magnitude of 1 and ``eps = 1e-5``). Entries
+    smaller than a million times that are compared through the absolute difference instead
+    (``|a - n| / tiny``), so an entry that is zero in truth cannot fail on round-off alone, while any
+    real error above ~1e-10 (times the magnitude) still fails a 1e-6 tolerance.
     """
-    return 1e6 * ROUNDOFF * max(1.0, abs(float(f_value))) / eps
+    return 1e6 * ROUNDOFF * max(1.0, abs(float(magnitude))) / eps
 
 
 def rel_error(a, b, tiny=1e-12) -> float:
@@ -205,7 +208,17 @@ def check_function(forward, backward, inputs, wrt=None, seed=0, **options) -> Gr
         *outs, _ = forward(**inputs)
         return sum(float((g * o).sum()) for g, o in zip(upstream, outs))
 
+    _default_floor(options, upstream, outputs)
     return check_gradients(scalar, {n: inputs[n] for n in names}, grads, seed=seed, **options)
+
+
+def _default_floor(options, upstream, outputs):
+    """Set ``options["tiny"]`` (unless given) for ``L = sum_k sum(G_k * output_k)``: from the total size
+    ``sum_k sum |G_k * output_k|`` of its terms, since they can cancel to a small L whose round-off
+    is still that of the terms (a true gradient of 1e-5 once failed on round-off under |L|'s floor)."""
+    if options.get("tiny") is None:
+        magnitude = sum(float(abs(g * o).sum()) for g, o in zip(upstream, outputs))
+        options["tiny"] = resolution_floor(magnitude, options.get("eps", 1e-5))
 
 
 def _flatten(outputs):
@@ -227,9 +240,8 @@ def check_module(module, forward, backward, inputs=None, seed=0, **options) -> G
     """
     inputs = inputs or {}
     rng = numpy.random.default_rng(seed + 1)
-    upstream = []
-    for out in _flatten(forward(**inputs)):
-        upstream.append(backend.array_module(out=out).asarray(rng.standard_normal(out.shape)))
+    outputs = _flatten(forward(**inputs))
+    upstream = [backend.array_module(out=out).asarray(rng.standard_normal(out.shape)) for out in outputs]
     module.zero_grad()
     input_grads = backward(*upstream)
     if input_grads is None:
@@ -246,4 +258,5 @@ def check_module(module, forward, backward, inputs=None, seed=0, **options) -> G
     def scalar():
         return sum(float((g * o).sum()) for g, o in zip(upstream, _flatten(forward(**inputs))))
 
+    _default_floor(options, upstream, outputs)
     return check_gradients(scalar, arrays, analytic, seed=seed, **options)

@@ -91,3 +91,26 @@ def test_resolution_floor_scales_with_the_loss():
     assert resolution_floor(1.0, 1e-5) == pytest.approx(resolution_floor(-1.0, 1e-5))
     assert resolution_floor(100.0, 1e-5) == pytest.approx(100 * resolution_floor(1.0, 1e-5))
     assert resolution_floor(1.0, 1e-5) < 1e-4
+
+
+def test_the_floor_of_a_function_check_follows_the_size_of_its_terms_not_their_sum():
+    # Found by hypothesis: the terms of L = sum(G * outputs) partly cancel, and a true gradient of
+    # 9.6e-6 in W_hh was judged against |L|'s floor and failed on round-off (1.02e-6 > 1e-6).
+    from functools import partial
+    from rnnscratch.selfcheck import recurrent_inputs
+    inputs = recurrent_inputs(np.random.default_rng(1440), 4, 2, 3, 3, 4, cell_state=True)
+    forward = partial(F.lstm_forward, lengths=np.array([1, 1, 1]))
+    report = check_function(forward, F.lstm_backward, inputs, max_entries=30, seed=440)
+    *outputs, _ = forward(**inputs)
+    upstream = np.random.default_rng(441)                 # check_function's G_k: seed + 1
+    G = [upstream.standard_normal(o.shape) for o in outputs]
+    terms = sum(np.abs(g * o).sum() for g, o in zip(G, outputs))
+    total = abs(sum((g * o).sum() for g, o in zip(G, outputs)))
+    assert terms > 2 * total                               # they do cancel
+    assert report.tiny == pytest.approx(resolution_floor(terms, 1e-5))
+    report.assert_ok()
+    # and an absolute error of 1e-8 at that tiny entry (0.1% of it) is still caught
+    wrong = F.lstm_backward(*G, forward(**inputs)[-1])
+    wrong["W_hh"][report["W_hh"].worst_index] += 1e-8
+    bad = check_function(forward, lambda *d_outputs_and_cache: wrong, inputs, max_entries=64, seed=440)
+    assert bad["W_hh"].max_rel_error > 1e-5
