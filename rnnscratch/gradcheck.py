@@ -31,6 +31,7 @@ __all__ = ["rel_error", "numerical_gradient", "check_gradients", "check_function
            "ArrayCheck", "GradcheckReport"]
 
 DEFAULT_TOLERANCE = 1e-6
+DEFAULT_EPS = 1e-5           # central-difference step: round-off and truncation balance near here
 ROUNDOFF = float(numpy.finfo(numpy.float64).eps)
 
 
@@ -84,7 +85,7 @@ def _numeric_entries(f, x, flat_indices, eps):
     return values
 
 
-def numerical_gradient(f, x, eps=1e-5):
+def numerical_gradient(f, x, eps=DEFAULT_EPS):
     """Full numerical gradient of the scalar ``f()`` with respect to the float64 array ``x``.
 
     ``f`` takes no arguments and must read ``x`` (which is perturbed in place and restored).
@@ -141,7 +142,7 @@ class GradcheckReport(dict):
         return "\n".join([header] + [c.row() for c in self.values()])
 
 
-def check_gradients(f, arrays, analytic, eps=1e-5, max_entries=200, seed=0, tiny=None) -> GradcheckReport:
+def check_gradients(f, arrays, analytic, eps=DEFAULT_EPS, max_entries=200, seed=0, tiny=None) -> GradcheckReport:
     """Compare ``analytic[name]`` with central differences of the scalar ``f()`` for each array.
 
     Args:
@@ -218,7 +219,7 @@ def _default_floor(options, upstream, outputs):
     is still that of the terms (a true gradient of 1e-5 once failed on round-off under |L|'s floor)."""
     if options.get("tiny") is None:
         magnitude = sum(float(abs(g * o).sum()) for g, o in zip(upstream, outputs))
-        options["tiny"] = resolution_floor(magnitude, options.get("eps", 1e-5))
+        options["tiny"] = resolution_floor(magnitude, options.get("eps", DEFAULT_EPS))
 
 
 def _flatten(outputs):
