@@ -98,14 +98,17 @@ class Interrupting:
         return generate()
 
 
-@pytest.mark.parametrize("task", ["classify", "classify-tbptt", "lm"])
-def test_interrupt_and_resume_equals_uninterrupted(task, tmp_path):
+def _setup(task):
+    """(make_model, data, trainer task, bptt) for "classify" (full BPTT), "classify-tbptt" and "lm"."""
     if task == "lm":
         make_model = lambda: nn.LanguageModel(6, hidden_size=4, embed_dim=3, cell="gru", dropout=0.2, rng=1)  # noqa: E731
-        data, kind, bptt = (lambda epoch: lm_batches()), "lm", TruncatedBPTT(2, 3)
-    else:
-        make_model, data, kind = make_classifier, data_for_epoch, "classify"
-        bptt = TruncatedBPTT(3) if task == "classify-tbptt" else None
+        return make_model, (lambda epoch: lm_batches()), "lm", TruncatedBPTT(2, 3)
+    return make_classifier, data_for_epoch, "classify", TruncatedBPTT(3) if task == "classify-tbptt" else None
+
+
+@pytest.mark.parametrize("task", ["classify", "classify-tbptt", "lm"])
+def test_interrupt_and_resume_equals_uninterrupted(task, tmp_path):
+    make_model, data, kind, bptt = _setup(task)
     straight = make_model()
     make_trainer(straight, task=kind, bptt=bptt).fit(data, epochs=3)
 
@@ -135,13 +138,6 @@ def _signalling_step(trainer, at_step, times=1):
                 os.kill(os.getpid(), signal.SIGINT)
         step()
     trainer.optimizer.step = wrapped
-
-
-def _setup(task):
-    if task == "lm":
-        make_model = lambda: nn.LanguageModel(6, hidden_size=4, embed_dim=3, cell="gru", dropout=0.2, rng=1)  # noqa: E731
-        return make_model, (lambda epoch: lm_batches()), "lm", TruncatedBPTT(2, 3)
-    return make_classifier, data_for_epoch, "classify", TruncatedBPTT(3)
 
 
 @pytest.mark.parametrize("task", ["classify-tbptt", "lm"])
