@@ -1,8 +1,8 @@
 """Memory against time: plain BPTT, checkpointing through time, and what BPTT must keep.
 
 One LSTM layer forward+backward over a long sequence (default T=10,000, B=16, I=64, H=256, float32).
-Peak memory is measured with tracemalloc (NumPy reports its allocations to it) in a fresh process per
-configuration; "kept" is what the forward keeps for the backward (rnnscratch.bench.kept_bytes: the cache
+Peak memory is measured with tracemalloc (NumPy reports its allocations to it) by
+rnnscratch.bench.step_memory, in a fresh process per configuration; "kept" is what the forward keeps for the backward (rnnscratch.bench.kept_bytes: the cache
 less the input and the weights): every state and gate for plain BPTT, only the segment starts when checkpointing.
 Writes benchmarks/results/memory-<machine>.json and prints a markdown table.
 
@@ -16,29 +16,6 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-WORKER = r"""
-import json, sys, time, tracemalloc
-import numpy as np
-from rnnscratch import nn
-from rnnscratch.bench import kept_bytes
-T, B, I, H, segment = (int(v) for v in sys.argv[1:6])
-layer = nn.LSTM(I, H, rng=0, dtype="float32")
-if segment:
-    layer.checkpoint_every = segment
-rng = np.random.default_rng(0)
-x = rng.standard_normal((T, B, I), dtype=np.float32)
-d_out = rng.standard_normal((T, B, H), dtype=np.float32)
-layer(x[:2]); layer.backward(d_out[:2])               # warm-up on a tiny sequence
-tracemalloc.start()
-base = tracemalloc.get_traced_memory()[0]
-start = time.perf_counter()
-layer(x)
-layer.backward(d_out)
-seconds = time.perf_counter() - start
-peak = tracemalloc.get_traced_memory()[1] - base
-kept = kept_bytes(layer._cache)
-print(json.dumps({"segment": segment, "seconds": seconds, "peak_bytes": peak, "cache_bytes": kept}))
-"""
 
 
 def main():
@@ -52,15 +29,17 @@ def main():
     a = p.parse_args()
     rows = []
     for segment in [0] + [int(s) for s in a.segments.split(",")]:
-        done = subprocess.run([sys.executable, "-c", WORKER, str(a.steps), str(a.batch), str(a.input_size),
-                               str(a.hidden), str(segment)], check=True, capture_output=True, text=True)
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        # a fresh process per configuration, so that one's peak is not another's leftovers
+        worker = (f"import json; from rnnscratch.bench import step_memory; print(json.dumps(step_memory("
+                  f"'lstm', {a.steps}, {a.batch}, {a.input_size}, {a.hidden}, checkpoint_every={segment or None})))")
+        done = subprocess.run([sys.executable, "-c", worker], check=True, capture_output=True, text=True)
+        rows.append({"segment": segment, **json.loads(done.stdout.strip().splitlines()[-1])})
     plain = rows[0]
     print(f"LSTM forward+backward, T={a.steps}, B={a.batch}, I={a.input_size}, H={a.hidden}, float32\n")
     print("| BPTT | peak memory (MiB) | kept for the backward (MiB) | time (s) | time vs plain |\n|---|---|---|---|---|")
     for r in rows:
         name = "plain" if not r["segment"] else f"checkpointed, segments of {r['segment']}"
-        print(f"| {name} | {r['peak_bytes'] / 2**20:.0f} | {r['cache_bytes'] / 2**20:.1f} | {r['seconds']:.2f} | "
+        print(f"| {name} | {r['peak_bytes'] / 2**20:.0f} | {r['kept_bytes'] / 2**20:.1f} | {r['seconds']:.2f} | "
               f"{r['seconds'] / plain['seconds']:.2f}x |")
     from rnnscratch.bench import machine_name
     os.makedirs(a.out, exist_ok=True)

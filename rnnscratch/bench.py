@@ -64,29 +64,34 @@ def kept_bytes(cache, skip=("x", "W_ih", "W_hh", "params", "workspace")):
     return total
 
 
-def step_memory(cell, T, B, I, H, dtype="float32"):
-    """Memory of one NumPy forward+backward of a fresh layer: ``{"peak_bytes", "kept_bytes"}``.
+def step_memory(cell, T, B, I, H, dtype="float32", checkpoint_every=None):
+    """Memory of one NumPy forward+backward of a fresh layer: ``{"peak_bytes", "kept_bytes", "seconds"}``.
 
     ``peak_bytes``: the most bytes allocated at once during the step, measured with tracemalloc (NumPy
     reports its buffers to it), the layer's workspace and the returned gradients included.
-    ``kept_bytes``: :func:`kept_bytes` of the layer's cache after the forward. Run it in a fresh process.
+    ``kept_bytes``: :func:`kept_bytes` of the layer's cache after the forward. ``seconds``: the step's
+    time under tracemalloc (for comparing BPTT variants, not for speed). ``checkpoint_every``: the
+    layer's memory-efficient BPTT segment length. Run it in a fresh process.
     """
     import tracemalloc
     from . import backend, nn
     with backend.use_backend("numpy", dtype=dtype) as xp:
         layer = nn.make_recurrent(cell, I, H, rng=0)
+        layer.checkpoint_every = checkpoint_every
         x = xp.random.default_rng(0).standard_normal((T, B, I), dtype=dtype)
         d_out = xp.random.default_rng(1).standard_normal((T, B, H), dtype=dtype)
         tracemalloc.start()
         try:
             base = tracemalloc.get_traced_memory()[0]
+            start = time.perf_counter()
             layer(x)
             kept = kept_bytes(layer._cache)
             layer.backward(d_out)
+            seconds = time.perf_counter() - start
             peak = tracemalloc.get_traced_memory()[1] - base
         finally:
             tracemalloc.stop()
-    return {"peak_bytes": peak, "kept_bytes": kept}
+    return {"peak_bytes": peak, "kept_bytes": kept, "seconds": seconds}
 
 
 def _time_torch(cell, T, B, I, H, dtype, repeats, warmup, device):

@@ -181,9 +181,11 @@ class Trainer:
                 sums["terms"] += n
                 sums["tokens"] += tok
                 sums["seconds"] = time.perf_counter() - start
-                stats = {"loss": sums["loss"] / max(sums["terms"], 1), "tok/s": int(sums["tokens"] / sums["seconds"])}
+                stats = {"loss": sums["loss"] / max(sums["terms"], 1),
+                         "tok/s": int(sums["tokens"] / sums["seconds"])}
                 if self.task == "classify":
-                    sums["correct"], sums["sequences"] = sums["correct"] + right, sums["sequences"] + len(batch[2])
+                    sums["correct"] += right
+                    sums["sequences"] += len(batch[2])
                     stats["acc"] = sums["correct"] / sums["sequences"]
                 self._position, self._at_boundary = (index + 1, carry), True
                 progress.update(**stats)
