@@ -33,3 +33,9 @@ def check_same_float_dtype(**arrays) -> None:
 def check_integer_array(name: str, a) -> None:
     if getattr(a, "dtype", None) is None or a.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected an integer array, got {getattr(a, 'dtype', type(a).__name__)}")
+
+
+def check_probability(name: str, p) -> None:
+    """A dropout-style probability: a real number in ``[0, 1)`` (1 would drop everything)."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+        raise ValueError(f"{name}: expected a probability in [0, 1), got {p!r}")

@@ -1,15 +1,20 @@
 """The equations: pure forward/backward functions, no classes, no state.
 
 ``*_forward(...) -> (*outputs, cache)`` and ``*_backward(*d_outputs, cache) -> dict of gradients``
-keyed by the forward's argument names. One file per idea: ``rnn``, ``lstm``, ``gru``, ``layers``, ``losses``.
+keyed by the forward's argument names. One file per idea: ``rnn``, ``lstm``, ``gru`` (and their registry,
+``cells``), ``layers``, ``losses``, ``activations``, ``pooling``, ``sampling``, ``checkpointing``.
 """
+from .activations import log_softmax, softmax
+from .cells import CELL_NAMES, CELLS, Cell, get_cell
 from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from .layers import (dropout_backward, dropout_forward, dropout_mask, embedding_backward, embedding_forward,
                      linear_backward, linear_forward)
-from .losses import binary_cross_entropy_with_logits, softmax_cross_entropy
+from .losses import IGNORE_INDEX, binary_cross_entropy_with_logits, softmax_cross_entropy
 from .pooling import temporal_pool_backward, temporal_pool_forward
 from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from .sampling import sample_token
+from .workspace import Workspace
 
 __all__ = [
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
@@ -19,4 +24,6 @@ __all__ = [
     "dropout_forward", "dropout_backward", "dropout_mask",
     "softmax_cross_entropy", "binary_cross_entropy_with_logits",
     "temporal_pool_forward", "temporal_pool_backward",
+    "softmax", "log_softmax", "sample_token", "IGNORE_INDEX",
+    "Cell", "CELLS", "CELL_NAMES", "get_cell", "Workspace",
 ]

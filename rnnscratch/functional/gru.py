@@ -29,7 +29,8 @@ from __future__ import annotations
 
 from .. import backend
 from .._checks import check_shape
-from ._sequence import allocator, parameter_gradients, prepare_sequence, sigmoid_, start_backward
+from ._sequence import parameter_gradients, prepare_sequence, sigmoid_, start_backward
+from .workspace import allocator
 
 
 def gru_preactivate(u, v, gates, v_n, xp):

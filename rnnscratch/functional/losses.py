@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from .. import backend
 from .._checks import check_integer_array, check_shape
+from .activations import log_softmax
 
 REDUCTIONS = ("mean", "sum")
+IGNORE_INDEX = -100
+"""The target value that no loss counts (padding), PyTorch's default ``ignore_index``."""
 
 
 def _check_reduction(reduction):
@@ -15,7 +18,7 @@ def _check_reduction(reduction):
         raise ValueError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}")
 
 
-def softmax_cross_entropy(logits, targets, ignore_index=-100, reduction="mean"):
+def softmax_cross_entropy(logits, targets, ignore_index=IGNORE_INDEX, reduction="mean"):
     r"""Softmax cross-entropy over classes, with padding targets ignored.
 
     .. math::
@@ -49,8 +52,7 @@ def softmax_cross_entropy(logits, targets, ignore_index=-100, reduction="mean"):
     count = int(counted.sum())
     if count == 0:
         return 0.0, xp.zeros_like(logits)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+    log_probs = log_softmax(logits, axis=1)
     rows = xp.arange(N)
     safe_targets = xp.where(counted, targets, 0)
     picked = log_probs[rows, safe_targets] * counted

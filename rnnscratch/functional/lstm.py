@@ -33,8 +33,8 @@ from __future__ import annotations
 
 from .. import backend
 from .._checks import check_shape
-from ._sequence import (allocator, final_state_gradient, parameter_gradients, prepare_sequence, sigmoid_,
-                        start_backward)
+from ._sequence import final_state_gradient, parameter_gradients, prepare_sequence, sigmoid_, start_backward
+from .workspace import allocator
 
 
 def lstm_pointwise_forward(gates, c_prev, c, tanh_c, h, xp):
@@ -152,7 +152,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh, lengths=None, workspace=None
         W_ih ``(4H, I)``, W_hh ``(4H, H)``, b_ih, b_hh ``(4H,)``: parameters, gate order i, f, g, o.
         lengths: optional ``(B,)`` true lengths; past its end a sequence's (h, c) are carried
             unchanged and its output is zero, as with PyTorch's packed sequences.
-        workspace: optional :class:`~rnnscratch.functional._sequence.Workspace` whose internal buffers
+        workspace: optional :class:`~rnnscratch.functional.workspace.Workspace` whose internal buffers
             are reused (the cache is then valid until the next call with the same workspace).
 
     Returns:

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from .. import backend
 from .._checks import check_shape
-from ._sequence import allocator, parameter_gradients, prepare_sequence, start_backward
+from ._sequence import parameter_gradients, prepare_sequence, start_backward
+from .workspace import allocator
 
 NONLINEARITIES = ("tanh", "relu")
 

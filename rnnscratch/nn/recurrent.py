@@ -21,7 +21,7 @@ import math
 from .. import backend
 from .._checks import check_shape, describe_shape
 from ..functional import gru as FG, lstm as FLSTM, rnn as FR
-from ..functional._sequence import Workspace
+from ..functional.workspace import Workspace
 from ..functional.checkpointing import checkpointed_backward, checkpointed_forward
 from ..functional.layers import dropout_backward, dropout_forward
 from . import init
