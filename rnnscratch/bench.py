@@ -85,7 +85,7 @@ def step_memory(cell, T, B, I, H, dtype="float32", checkpoint_every=None):
             base = tracemalloc.get_traced_memory()[0]
             start = time.perf_counter()
             layer(x)
-            kept = kept_bytes(layer._cache)
+            kept = sum(a.nbytes for a in layer.saved_arrays())
             layer.backward(d_out)
             seconds = time.perf_counter() - start
             peak = tracemalloc.get_traced_memory()[1] - base
