@@ -1,11 +1,12 @@
 """Helpers that the topic modules use to declare exercises: random cases, forward/backward pairs,
 finite differences, and mistakes written as one named deviation from a textbook implementation.
 
-A forward/backward pair is declared once around the package's own functions:
+A forward/backward pair is declared once around the package's own functions, with its conventions:
 
-* ``package(*args) -> (outputs, package_cache)`` calls :mod:`rnnscratch.functional` with the exercise's
-  arguments; the package cache stays opaque (only the package's backward reads it);
-* ``package_backward(upstream, package_cache) -> {name: gradient}``.
+* ``package(*args) -> (*outputs, package_cache)``, a :mod:`rnnscratch.functional` forward called with the
+  exercise's arguments (the exercise keeps the first ``len(outputs)`` outputs); the package cache stays
+  opaque: only the package's backward reads it;
+* ``package_backward(*d_outputs, package_cache) -> {name: gradient}``.
 
 The learner's forward returns ``(*outputs, cache)`` with ``cache = (*inputs, *outputs)``, a documented
 tuple; the learner's backward receives it. The reference backward rebuilds the package cache by calling
@@ -21,6 +22,9 @@ import numpy
 from .. import gradcheck
 from ..functional._sequence import sigmoid_
 from .grader import Case, Exercise, Mistake
+
+
+PACKAGE_FORWARD: dict = {}     # forward exercise name -> the package forward it is built on
 
 
 def sigmoid(a):
@@ -63,36 +67,50 @@ def _named(fn, name, doc):
     return fn
 
 
+def _run_package(package, n_outputs, args):
+    """``(outputs, package_cache)`` of a package forward ``(*outputs, cache)``, keeping ``n_outputs``."""
+    *outputs, cache = package(*args)
+    return tuple(outputs[:n_outputs]), cache
+
+
 def forward_exercise(name, *, topic, summary, args, outputs, doc, make_cases, package, mistakes=(), **options):
-    """A forward exercise around ``package(*args) -> (outputs, package_cache)``."""
+    """A forward exercise around the package forward ``package(*args) -> (*outputs, package_cache)``."""
+    PACKAGE_FORWARD[name] = package
+
     def reference(*values):
-        return with_cache(values, package(*values)[0])
+        return with_cache(values, _run_package(package, len(outputs), values)[0])
     return Exercise(name, topic, summary, tuple(args), (*outputs, "cache"), doc, make_cases,
                     _named(reference, name, doc), tuple(mistakes), cache=(*args, *outputs), **options)
 
 
-def backward_exercise(name, *, forward: Exercise, summary, upstream, grads, doc, package, package_backward,
-                      mistakes=(), wrt=None, **options):
-    """The backward paired with ``forward``: ``name(*upstream, cache) -> {grad name: array}``.
+def backward_exercise(name, *, forward: Exercise, summary, grads, doc, package_backward, mistakes=(), wrt=None,
+                      **options):
+    """The backward paired with ``forward``: ``name(*d_outputs, cache) -> {grad name: array}``, one upstream
+    gradient per output of the forward, named ``dh``, ``dc`` for the states and ``d_<output>`` otherwise.
 
-    Cases are the forward's cases (those that do not raise) with random upstream gradients, one per
-    output; ``wrt`` (default ``grads``) are the inputs compared with central differences too.
+    Cases are the forward's cases (those that do not raise) with random upstream gradients; ``wrt``
+    (default ``grads``) are the inputs compared with central differences too.
     """
-    n_inputs = len(forward.args)
+    n_inputs, outputs = len(forward.args), [n for n in forward.returns if n != "cache"]
+    upstream = tuple(f"d{n}" if n in ("h", "c") else f"d_{n}" for n in outputs)
+    package = PACKAGE_FORWARD[forward.name]
+
+    def run(args):
+        return _run_package(package, len(outputs), args)
 
     def reference(*values):
         *d_outputs, cache = values
-        return package_backward(tuple(d_outputs), package(*cache[:n_inputs])[1])
+        return package_backward(*d_outputs, run(cache[:n_inputs])[1])
 
     def make_cases(rng):
         cases = []
         for case in forward.make_cases(rng):
             if case.raises is not None:
                 continue
-            outputs = package(*case.args)[0]
+            outputs = run(case.args)[0]
             d_outputs = tuple(rng.standard_normal(numpy.shape(o)) for o in outputs)
             arrays = {n: case.args[forward.args.index(n)] for n in (wrt or grads)}
-            numeric, floor = finite_differences(lambda: package(*case.args)[0], d_outputs, arrays)
+            numeric, floor = finite_differences(lambda: run(case.args)[0], d_outputs, arrays)
             cases.append(Case(case.label, (*d_outputs, (*case.args, *outputs)), numeric=numeric,
                               numeric_floor=floor))
         return cases

@@ -26,17 +26,6 @@ def _cases(rng, with_cell):
     return cases
 
 
-def _package(step):
-    def package(*args):
-        *outputs, cache = step(*args)
-        return tuple(outputs), cache
-    return package
-
-
-def _package_backward(step_backward):
-    return lambda d_outputs, cache: step_backward(*d_outputs, cache)
-
-
 def _parameter_gradients(du, dv, x, h_prev, W_ih, W_hh, mistake):
     """Gradients of ``u = x W_ih^T + b_ih`` and ``v = h_prev W_hh^T + b_hh`` from ``du, dv (B, G*H)``."""
     return {"x": du @ W_ih, "h_prev": dv @ (W_hh.T if mistake == "W_hh_not_transposed" else W_hh),
@@ -82,7 +71,7 @@ def _textbook_lstm_backward(dh, dc, cache, mistake=None):
 lstm_step_forward = forward_exercise(
     "lstm_step_forward", topic=TOPIC, summary="one LSTM step (PyTorch's gate order i, f, g, o)",
     args=("x", "h_prev", "c_prev", *PARAMETERS), outputs=("h", "c"), make_cases=lambda rng: _cases(rng, True),
-    package=_package(F.lstm_step_forward),
+    package=F.lstm_step_forward,
     doc="""
 One LSTM step, PyTorch's nn.LSTM. The pre-activation a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
 (B, 4H) splits into four (B, H) blocks in the order i, f, g, o:
@@ -112,8 +101,7 @@ Returns:
 
 lstm_step_backward = backward_exercise(
     "lstm_step_backward", forward=lstm_step_forward, summary="gradients of one LSTM step",
-    upstream=("dh", "dc"), grads=("x", "h_prev", "c_prev", *PARAMETERS), package=_package(F.lstm_step_forward),
-    package_backward=_package_backward(F.lstm_step_backward),
+    grads=("x", "h_prev", "c_prev", *PARAMETERS), package_backward=F.lstm_step_backward,
     doc="""
 Gradients of one LSTM step (see lstm_step_forward). Recompute i, f, g, o from the cached inputs, then:
 
@@ -193,7 +181,7 @@ def _textbook_gru_backward(dh, cache, mistake=None):
 gru_step_forward = forward_exercise(
     "gru_step_forward", topic=TOPIC, summary="one GRU step (PyTorch's variant, gate order r, z, n)",
     args=("x", "h_prev", *PARAMETERS), outputs=("h",), make_cases=lambda rng: _cases(rng, False),
-    package=_package(F.gru_step_forward),
+    package=F.gru_step_forward,
     doc="""
 One GRU step, PyTorch's nn.GRU. Each weight and bias splits into three H-row blocks in the order r, z, n;
 write u = x @ W_ih.T + b_ih and v = h_prev @ W_hh.T + b_hh (B, 3H) and split both:
@@ -222,8 +210,7 @@ Returns:
 
 gru_step_backward = backward_exercise(
     "gru_step_backward", forward=gru_step_forward, summary="gradients of one GRU step",
-    upstream=("dh",), grads=("x", "h_prev", *PARAMETERS), package=_package(F.gru_step_forward),
-    package_backward=_package_backward(F.gru_step_backward),
+    grads=("x", "h_prev", *PARAMETERS), package_backward=F.gru_step_backward,
     doc="""
 Gradients of one GRU step (see gru_step_forward). Recompute r, z, n and v_n from the cached inputs, then:
 

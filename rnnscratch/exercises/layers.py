@@ -7,6 +7,8 @@ Common mistakes: the ``_textbook_*`` functions with one named thing done wrong.
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy
 
 from .. import functional as F
@@ -21,11 +23,6 @@ TOPIC = "layers"
 def _affine_cases(rng):
     return [Case(label(T=T, B=B, D=D, M=M), (normal(rng, T, B, D), normal(rng, M, D), normal(rng, M)))
             for T, B, D, M in [(4, 3, 5, 2), (3, 2, 4, 6), (5, 4, 3, 7)]]
-
-
-def _package_affine(x, W, b):
-    out, cache = F.linear_forward(x, W, b)
-    return (out,), cache
 
 
 def _textbook_affine(x, W, b, mistake=None):
@@ -52,7 +49,7 @@ def _textbook_affine_backward(d_out, cache, mistake=None):
 
 temporal_affine_forward = forward_exercise(
     "temporal_affine_forward", topic=TOPIC, summary="the same affine map at every time step",
-    args=("x", "W", "b"), outputs=("out",), make_cases=_affine_cases, package=_package_affine,
+    args=("x", "W", "b"), outputs=("out",), make_cases=_affine_cases, package=F.linear_forward,
     doc="""
 An affine map applied at every time step (and every batch row): out[t, n] = x[t, n] @ W.T + b.
 (Reshape x to (T*B, D), one matrix product, reshape back.)
@@ -74,8 +71,7 @@ Returns:
 
 temporal_affine_backward = backward_exercise(
     "temporal_affine_backward", forward=temporal_affine_forward, summary="gradients of the temporal affine map",
-    upstream=("d_out",), grads=("x", "W", "b"), package=_package_affine,
-    package_backward=lambda d, cache: F.linear_backward(*d, cache),
+    grads=("x", "W", "b"), package_backward=F.linear_backward,
     doc="""
 Gradients of temporal_affine_forward, summed over every time step and batch row:
 
@@ -108,17 +104,12 @@ V, D_EMBED = 6, 4
 
 def _embedding_cases(rng):
     cases = [Case(label(T=T, B=B, V=V, D=D_EMBED), (rng.integers(0, V, size=(T, B)), normal(rng, V, D_EMBED)))
-             for T, B in [(4, 3), (3, 5)]]
+             for T, B in [(4, 3), (3, 5), (2, 6)]]
     ids = rng.integers(0, V, size=(3, 2))
     ids[1, 0] = -1
     cases.append(Case(label(T=3, B=2, V=V, D=D_EMBED) + " (an id of -1)", (ids, normal(rng, V, D_EMBED)),
                       raises=IndexError))
     return cases
-
-
-def _package_embedding(ids, W):
-    out, cache = F.embedding_forward(ids, W)
-    return (out,), cache
 
 
 def _textbook_embedding(ids, W, mistake=None):
@@ -147,7 +138,7 @@ def _textbook_embedding_backward(d_out, cache, mistake=None):
 
 embedding_forward = forward_exercise(
     "embedding_forward", topic=TOPIC, summary="look up one row of the table per token id",
-    args=("ids", "W"), outputs=("out",), make_cases=_embedding_cases, package=_package_embedding,
+    args=("ids", "W"), outputs=("out",), make_cases=_embedding_cases, package=F.embedding_forward,
     doc="""
 Embedding lookup: out[t, n] = W[ids[t, n]], one row of the table per token.
 
@@ -171,8 +162,7 @@ silently picks a row from the end of the table (and CuPy wraps every out-of-rang
 
 embedding_backward = backward_exercise(
     "embedding_backward", forward=embedding_forward, summary="the embedding gradient, repeated ids accumulating",
-    upstream=("d_out",), grads=("W",), package=_package_embedding,
-    package_backward=lambda d, cache: F.embedding_backward(*d, cache),
+    grads=("W",), package_backward=F.embedding_backward,
     doc="""
 Gradient of embedding_forward: dW[v] is the sum of d_out[t, n] over every position whose id is v.
 A token that appears twice gets both contributions: use np.add.at(dW, ids, d_out).
@@ -202,8 +192,7 @@ def _dropout_cases(rng):
 
 
 def _package_dropout(x, p, u):
-    out, cache = F.dropout_forward(x, p, mask=F.dropout_mask(x.shape, p, FixedDraws(u), x.dtype))
-    return (out,), cache
+    return F.dropout_forward(x, p, mask=F.dropout_mask(x.shape, p, FixedDraws(u), x.dtype))
 
 
 def _dropout_mask(p, u, mistake):
@@ -254,8 +243,7 @@ Returns:
 
 dropout_backward = backward_exercise(
     "dropout_backward", forward=dropout_forward, summary="gradient of inverted dropout",
-    upstream=("d_out",), grads=("x",), package=_package_dropout,
-    package_backward=lambda d, cache: F.dropout_backward(*d, cache),
+    grads=("x",), package_backward=F.dropout_backward,
     doc="""
 Gradient of dropout_forward: the same mask, scale included, multiplies the upstream gradient.
 
@@ -272,7 +260,7 @@ Returns:
                          "included."),
         ("scaled_by_p", "the scale is 1 / (1 - p), as in the forward, not 1 / p."),
         ("keeps_with_probability_p", "an entry was kept when u >= p: only those pass the gradient."),
-        ("mutates_upstream", "d_out is the caller's array: `d_out *= mask` changes it. Return d_out * mask.",
+        ("mutates_upstream", "d_out is the caller's array: multiplying it in place (*=) changes it. Return a new product.",
          "d_out"),
     ))
 
@@ -294,13 +282,6 @@ def _pool_cases(rng, negative=False):
             h[:, 0][valid[:, 0]] = -1 - numpy.abs(h[:, 0][valid[:, 0]])
         cases.append(Case(label(T=T, B=B, F=Fe, lengths=lengths), (h, numpy.array(lengths))))
     return cases
-
-
-def _package_pool(mode):
-    def package(h, lengths):
-        pooled, cache = F.temporal_pool_forward(h, lengths, mode)
-        return (pooled,), cache
-    return package
 
 
 def _valid(h, lengths, mistake):
@@ -343,6 +324,7 @@ def _textbook_max_pool_backward(d_p, cache, mistake=None):
     return {"h": dh}
 
 
+MEAN_POOL, MAX_POOL = (partial(F.temporal_pool_forward, mode=mode) for mode in ("mean", "max"))
 POOL_ARGS = """
 Args:
     h: (T, B, F) outputs of a padded batch; h[t, b] for t >= lengths[b] is padding with arbitrary values.
@@ -351,7 +333,7 @@ Args:
 
 mean_pool_forward = forward_exercise(
     "mean_pool_forward", topic=TOPIC, summary="mean over the valid steps of a padded batch",
-    args=("h", "lengths"), outputs=("p",), make_cases=_pool_cases, package=_package_pool("mean"),
+    args=("h", "lengths"), outputs=("p",), make_cases=_pool_cases, package=MEAN_POOL,
     doc="""
 Mean over time of each sequence's valid steps only: p[b] = (1 / L_b) * sum over t < L_b of h[t, b].
 """ + POOL_ARGS + """
@@ -369,8 +351,7 @@ Returns:
 
 mean_pool_backward = backward_exercise(
     "mean_pool_backward", forward=mean_pool_forward, summary="gradient of the masked mean",
-    upstream=("d_p",), grads=("h",), package=_package_pool("mean"),
-    package_backward=lambda d, cache: F.temporal_pool_backward(*d, cache),
+    grads=("h",), package_backward=F.temporal_pool_backward,
     doc="""
 Gradient of mean_pool_forward: dh[t, b] = d_p[b] / L_b for t < L_b, and exactly 0 at padded steps.
 
@@ -393,7 +374,7 @@ Returns:
 max_pool_forward = forward_exercise(
     "max_pool_forward", topic=TOPIC, summary="max over the valid steps of a padded batch",
     args=("h", "lengths"), outputs=("p",), make_cases=lambda rng: _pool_cases(rng, negative=True),
-    package=_package_pool("max"),
+    package=MAX_POOL,
     doc="""
 Max over time of each sequence's valid steps only, feature by feature: p[b, f] = max over t < L_b of h[t, b, f].
 Padding must never win, even when every valid value is negative.
@@ -412,8 +393,7 @@ Returns:
 
 max_pool_backward = backward_exercise(
     "max_pool_backward", forward=max_pool_forward, summary="gradient of the masked max",
-    upstream=("d_p",), grads=("h",), package=_package_pool("max"),
-    package_backward=lambda d, cache: F.temporal_pool_backward(*d, cache),
+    grads=("h",), package_backward=F.temporal_pool_backward,
     doc="""
 Gradient of max_pool_forward: for each (b, f), the whole d_p[b, f] goes to the valid step that won the
 max (argmax over t < L_b); every other step, padding included, gets 0.

@@ -30,16 +30,6 @@ def _sequence_cases(rng):
             for T, B, I, H in SEQUENCE_SHAPES]
 
 
-def _package_step(*args):
-    h, cache = F.rnn_step_forward(*args)
-    return (h,), cache
-
-
-def _package_sequence(*args):
-    out, _, cache = F.rnn_forward(*args)
-    return (out,), cache
-
-
 # ----------------------------------------------------------------------------- common mistakes
 
 def _step(x, h_prev, W_ih, W_hh, b_ih, b_hh, mistake=None):
@@ -113,7 +103,7 @@ TANH_DERIVATIVE = ("the gradient must go through tanh before it reaches the pre-
 
 rnn_step_forward = forward_exercise(
     "rnn_step_forward", topic=TOPIC, summary="one step of a vanilla RNN",
-    args=("x", "h_prev", *PARAMETERS), outputs=("h",), make_cases=_step_cases, package=_package_step,
+    args=("x", "h_prev", *PARAMETERS), outputs=("h",), make_cases=_step_cases, package=F.rnn_step_forward,
     doc="""
 One step of a vanilla (tanh) RNN, PyTorch's nn.RNN:
 
@@ -139,8 +129,7 @@ Returns:
 
 rnn_step_backward = backward_exercise(
     "rnn_step_backward", forward=rnn_step_forward, summary="gradients of one RNN step",
-    upstream=("dh",), grads=("x", "h_prev", *PARAMETERS), package=_package_step,
-    package_backward=lambda d, cache: F.rnn_step_backward(*d, cache),
+    grads=("x", "h_prev", *PARAMETERS), package_backward=F.rnn_step_backward,
     doc="""
 Gradients of one RNN step (see rnn_step_forward), given dh = dL/dh:
 
@@ -171,7 +160,7 @@ Returns:
 
 rnn_forward = forward_exercise(
     "rnn_forward", topic=TOPIC, summary="a vanilla RNN over a whole sequence",
-    args=("x", "h0", *PARAMETERS), outputs=("out",), make_cases=_sequence_cases, package=_package_sequence,
+    args=("x", "h0", *PARAMETERS), outputs=("out",), make_cases=_sequence_cases, package=F.rnn_forward,
     doc="""
 Run a vanilla tanh RNN over a sequence: h_t = tanh(x[t] @ W_ih.T + b_ih + h_{t-1} @ W_hh.T + b_hh),
 starting from h_{-1} = h0. (Use your rnn_step_forward in a loop.)
@@ -195,8 +184,8 @@ Returns:
 
 rnn_backward = backward_exercise(
     "rnn_backward", forward=rnn_forward, summary="backpropagation through time for a vanilla RNN",
-    upstream=("d_out",), grads=("x", "h0", *PARAMETERS), package=_package_sequence,
-    package_backward=lambda d, cache: F.rnn_backward(d[0], None, cache),
+    grads=("x", "h0", *PARAMETERS),
+    package_backward=lambda d_out, cache: F.rnn_backward(d_out, None, cache),
     doc="""
 Backpropagation through time (see rnn_forward). d_out[t] = dL/dout[t] is the gradient from the loss at
 step t only; the total gradient at h_t also has the part coming back from step t+1:
@@ -221,8 +210,8 @@ Returns:
         ("weights_from_one_step", "W_ih, W_hh and the biases are used at every step: their gradients are sums "
                                   "over all T steps (+=), not the value of one step."),
         ("W_hh_not_transposed", W_HH_TRANSPOSE),
-        ("mutates_upstream", "`dh = d_out[t]; dh += ...` adds into the caller's d_out (a view, not a copy). "
-                             "Write dh = d_out[t] + dh_next.", "d_out"),
+        ("mutates_upstream", "d_out[t] is a view into the caller's d_out, not a copy: adding into it in place "
+                             "(+=) changes d_out. Add with + into a new array instead.", "d_out"),
     ))
 
 EXERCISES = [rnn_step_forward, rnn_step_backward, rnn_forward, rnn_backward]
