@@ -11,7 +11,22 @@ In a notebook::
     rnn_step_forward = exercises.check("rnn_step_forward", rnn_step_forward)
 
 :func:`check` prints a short report and returns the learner's function when it passes, the reference
-otherwise (so the next cells keep working). :func:`grade` prints nothing and returns a :class:`Result`.
+otherwise (so the next cells keep working). :func:`grade` prints nothing and returns a :class:`Result`
+(``status``: passed, failed, not done, error; one :class:`OutputResult` per returned value and per argument
+changed in place, with its worst relative error and its :class:`Hint`).
+
+Conventions, as in CS231n's assignment 3 with PyTorch's shapes and names:
+
+* a forward exercise returns ``(*outputs, cache)`` where ``cache`` is the documented tuple of its inputs
+  then its outputs, e.g. ``(x, h_prev, W_ih, W_hh, b_ih, b_hh, h)``;
+* the paired backward receives ``(*upstream gradients, cache)`` with that tuple (the grader builds it, so a
+  backward is graded on its own) and returns a dict of gradients keyed by the forward's argument names
+  (a tuple in the documented order is accepted too). The learner's functions and the references mix.
+
+The grader runs each function on a few seeded random float64 cases (non-square shapes, B > 1, T > 1,
+padding), compares with the package (:mod:`rnnscratch.functional`) and, for gradients, with central
+differences (:mod:`rnnscratch.gradcheck`), and names the likely mistake by running the exercise's common
+mistakes on the same cases. It never shows the reference's code.
 """
 from __future__ import annotations
 

@@ -103,14 +103,9 @@ lstm_step_backward = backward_exercise(
     "lstm_step_backward", forward=lstm_step_forward, summary="gradients of one LSTM step",
     grads=("x", "h_prev", "c_prev", *PARAMETERS), package_backward=F.lstm_step_backward,
     doc="""
-Gradients of one LSTM step (see lstm_step_forward). Recompute i, f, g, o from the cached inputs, then:
-
-    dc_t = dc + dh * o * (1 - tanh(c)**2)            (both paths into c)
-    da_i = dc_t * g * i * (1 - i)      da_f = dc_t * c_prev * f * (1 - f)
-    da_g = dc_t * i * (1 - g**2)       da_o = dh * tanh(c) * o * (1 - o)
-    da = the four blocks side by side, in the order i, f, g, o     (B, 4H)
-    dc_prev = dc_t * f      dh_prev = da @ W_hh      dx = da @ W_ih
-    dW_ih = da.T @ x        dW_hh = da.T @ h_prev    db_ih = db_hh = da summed over the batch
+Gradients of one LSTM step (see lstm_step_forward). Recompute i, f, g, o from the cached inputs.
+c reaches the loss two ways: directly (dc) and through h. Stack the four gate-gradient blocks in the
+order i, f, g, o, like the rows of the weights.
 
 Args:
     dh, dc: (B, H) upstream gradients at h and c; do not modify them.
@@ -212,14 +207,10 @@ gru_step_backward = backward_exercise(
     "gru_step_backward", forward=gru_step_forward, summary="gradients of one GRU step",
     grads=("x", "h_prev", *PARAMETERS), package_backward=F.gru_step_backward,
     doc="""
-Gradients of one GRU step (see gru_step_forward). Recompute r, z, n and v_n from the cached inputs, then:
-
-    dn = dh * (1 - z)            dz = dh * (h_prev - n)
-    du_n = dn * (1 - n**2)       dv_n = du_n * r             dr = du_n * v_n
-    du_r = dv_r = dr * r * (1 - r)        du_z = dv_z = dz * z * (1 - z)
-    du = [du_r, du_z, du_n], dv = [dv_r, dv_z, dv_n] side by side          (B, 3H) each
-    dx = du @ W_ih     dW_ih = du.T @ x     db_ih = du summed over the batch
-    dh_prev = dh * z + dv @ W_hh          dW_hh = dv.T @ h_prev     db_hh = dv summed over the batch
+Gradients of one GRU step (see gru_step_forward). Recompute r, z, n and v_n = h_prev @ W_hn.T + b_hn
+from the cached inputs. h_prev reaches h two ways: directly (through z) and through the three hidden
+projections. The input side u and the hidden side v differ only in the candidate block, where r
+multiplied v_n; stack the blocks in the order r, z, n, like the rows of the weights.
 
 Args:
     dh: (B, H) upstream gradient; do not modify it.

@@ -277,23 +277,26 @@ def distance(value, expected, tiny=TINY):
     if (finite_a != finite_e).any():
         return math.inf, ("NaN or inf where the reference is finite" if (finite_e & ~finite_a).any()
                           else "finite where the reference is NaN or inf")
-    err = gradcheck.rel_error(a[finite_a], e[finite_e], tiny=tiny)
-    problem = None
-    if getattr(value, "dtype", None) in (numpy.float32, numpy.float16) and err > 1e-7:
-        problem = f"{value.dtype} values: compute in float64"
-    return err, problem
+    return gradcheck.rel_error(a[finite_a], e[finite_e], tiny=tiny), None
+
+
+def low_precision(value) -> str | None:
+    """The name of a float dtype narrower than float64 inside ``value`` (an array or a list of them)."""
+    values = value if isinstance(value, (list, tuple)) else [value]
+    for v in values:
+        dtype = getattr(v, "dtype", None)
+        if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8:
+            return str(dtype)
+    return None
 
 
 def list_distance(value, expected):
+    """:func:`distance` for a list of arrays: the worst entry, and the first problem."""
     if not isinstance(value, (list, tuple)) or len(value) != len(expected):
         return math.inf, f"expected a list of {len(expected)} arrays; got {describe_value(value)}"
-    worst, problem = 0.0, None
-    for k, (v, e) in enumerate(zip(value, expected)):
-        err, why = distance(v, e)
-        if err > worst or (why and not problem):
-            worst = max(worst, err)
-            problem = f"entry {k}: {why}" if why else problem
-    return worst, problem
+    results = [distance(v, e) for v, e in zip(value, expected)]
+    problems = [f"entry {k}: {why}" for k, (_, why) in enumerate(results) if why]
+    return max((err for err, _ in results), default=0.0), (problems[0] if problems else None)
 
 
 def output_distance(exercise, name, value, expected):
@@ -391,40 +394,52 @@ def grade(exercise: Exercise, fn, seed: int = 0) -> Result:
 
 
 def _judge_outputs(exercise, prepared, outcomes) -> list:
-    rows = []
+    """One row per returned value (worst errors over the cases), then one per argument changed in place."""
     unpack_problem = next((o.unpack_problem for o in outcomes if o.unpack_problem), None)
     if unpack_problem:
         return [OutputResult("return value", False, problem=unpack_problem,
-                             hint=Hint("return_value", f"{exercise.name} must return "
-                                       + _returns_phrase(exercise) + "; see describe("
-                                       + repr(exercise.name) + ")."))]
-    for name in exercise.returns:
-        row = OutputResult(name, True, rel_error=0.0)
-        for case, outcome, expected in zip(prepared.cases, outcomes, prepared.expected):
-            if case.raises is not None:
-                if outcome.error is None:
-                    row.passed, row.rel_error = False, math.inf
-                    row.problem = f"returned a value where {case.raises.__name__} was expected ({case.label})"
-                continue
-            if name == "cache":
-                err, problem = cache_distance(exercise, outcome.values[name], case.args, outcome.values)
-            else:
-                err, problem = output_distance(exercise, name, outcome.values[name], expected.values[name])
-            if name in case.numeric:
-                n_err, n_problem = distance(outcome.values[name], case.numeric[name],
-                                            tiny=max(TINY, case.numeric_floor))
-                row.numeric_error = max(row.numeric_error or 0.0, n_err)
-                problem = problem or n_problem
-            row.rel_error = max(row.rel_error, err) if not math.isnan(err) else math.inf
-            row.problem = row.problem or problem
-        row.passed = row.rel_error <= exercise.tolerance and (
-            row.numeric_error is None or row.numeric_error <= gradcheck.DEFAULT_TOLERANCE)
-        if name == "cache":
-            row.rel_error = None if row.passed or row.problem else row.rel_error
-        rows.append(row)
-    mutated = [a for a in exercise.args if any(a in o.mutated for o in outcomes)]
-    rows += [OutputResult(f"argument {a}", False, problem="changed in place") for a in mutated]
-    return rows
+                             hint=Hint("return_value", f"{exercise.name} must return {_returns_phrase(exercise)}; "
+                                       f"see describe({exercise.name!r})."))]
+    rows = [_judge_cache(exercise, prepared, outcomes) if name == "cache" else _judge_value(exercise, prepared, outcomes, name)
+            for name in exercise.returns]
+    changed = [a for a in exercise.args if any(a in o.mutated for o in outcomes)]
+    return rows + [OutputResult(f"argument {a}", False, problem="changed in place") for a in changed]
+
+
+def _judge_value(exercise, prepared, outcomes, name) -> OutputResult:
+    row = OutputResult(name, True, rel_error=0.0)
+    for case, outcome, expected in zip(prepared.cases, outcomes, prepared.expected):
+        if case.raises is not None:
+            if outcome.error is None and name == exercise.returns[0]:
+                row.rel_error = math.inf
+                row.problem = row.problem or f"returned a value where {case.raises.__name__} was expected ({case.label})"
+            continue
+        err, problem = output_distance(exercise, name, outcome.values[name], expected.values[name])
+        if name in case.numeric:
+            numeric_err, numeric_problem = distance(outcome.values[name], case.numeric[name],
+                                                    tiny=max(TINY, case.numeric_floor))
+            row.numeric_error = max(row.numeric_error or 0.0, numeric_err)
+            problem = problem or numeric_problem
+        row.rel_error = max(row.rel_error, err)
+        row.problem = row.problem or problem
+        narrow = low_precision(outcome.values[name])
+        if narrow:
+            row.problem, row.hint = f"{narrow} values", Hint("low_precision", (
+                f"{name} is {narrow}: compute in float64 (the inputs' dtype). Gradient checks need its precision, "
+                f"and {narrow} round-off alone is about 1e-7 relative."))
+    row.passed = row.rel_error <= exercise.tolerance and not row.hint and (
+        row.numeric_error is None or row.numeric_error <= gradcheck.DEFAULT_TOLERANCE)
+    return row
+
+
+def _judge_cache(exercise, prepared, outcomes) -> OutputResult:
+    """The cache is right or not (no relative error): the documented tuple holding the right values."""
+    for case, outcome in zip(prepared.cases, outcomes):
+        if case.raises is None:
+            err, problem = cache_distance(exercise, outcome.values["cache"], case.args, outcome.values)
+            if err > MATCH_TOLERANCE:
+                return OutputResult("cache", False, problem=problem)
+    return OutputResult("cache", True)
 
 
 def _returns_phrase(exercise) -> str:
@@ -541,10 +556,6 @@ def _wrap(text) -> str:
     return textwrap.fill(text, width=REPORT_WIDTH, initial_indent="  ", subsequent_indent="      ")
 
 
-def _plural(n, word) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def format_report(result: Result) -> str:
     head = f"{result.exercise}: "
     n = len(result.cases)
@@ -568,7 +579,7 @@ def format_report(result: Result) -> str:
     wrong = [o.name for o in values if not o.passed]
     problems = []
     if wrong:
-        problems.append(f"{len(wrong)} of {_plural(len(values), 'output')} wrong")
+        problems.append("the output is wrong" if len(values) == 1 else f"{len(wrong)} of {len(values)} outputs wrong")
     if changed:
         problems.append(f"{'argument' if len(changed) == 1 else 'arguments'} {', '.join(changed)} changed in place")
     lines = [head + " and ".join(problems) + f" on {n} random cases ({'; '.join(result.cases)})"]

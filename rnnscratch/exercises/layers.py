@@ -73,10 +73,7 @@ temporal_affine_backward = backward_exercise(
     "temporal_affine_backward", forward=temporal_affine_forward, summary="gradients of the temporal affine map",
     grads=("x", "W", "b"), package_backward=F.linear_backward,
     doc="""
-Gradients of temporal_affine_forward, summed over every time step and batch row:
-
-    dx = d_out @ W      dW = sum over (t, n) of d_out[t, n].T x[t, n]  (reshape to rows: d_rows.T @ x_rows)
-    db = d_out summed over time and batch
+Gradients of temporal_affine_forward. W and b are used at every time step and every batch row.
 
 Args:
     d_out: (T, B, M) upstream gradient.
@@ -164,8 +161,8 @@ embedding_backward = backward_exercise(
     "embedding_backward", forward=embedding_forward, summary="the embedding gradient, repeated ids accumulating",
     grads=("W",), package_backward=F.embedding_backward,
     doc="""
-Gradient of embedding_forward: dW[v] is the sum of d_out[t, n] over every position whose id is v.
-A token that appears twice gets both contributions: use np.add.at(dW, ids, d_out).
+Gradient of embedding_forward with respect to the table W. A token that appears several times in
+the batch receives the contribution of every occurrence.
 
 Args:
     d_out: (T, B, D) upstream gradient.
@@ -353,7 +350,7 @@ mean_pool_backward = backward_exercise(
     "mean_pool_backward", forward=mean_pool_forward, summary="gradient of the masked mean",
     grads=("h",), package_backward=F.temporal_pool_backward,
     doc="""
-Gradient of mean_pool_forward: dh[t, b] = d_p[b] / L_b for t < L_b, and exactly 0 at padded steps.
+Gradient of mean_pool_forward with respect to h (padded steps included: what do they receive?).
 
 Args:
     d_p: (B, F) upstream gradient.
@@ -395,8 +392,7 @@ max_pool_backward = backward_exercise(
     "max_pool_backward", forward=max_pool_forward, summary="gradient of the masked max",
     grads=("h",), package_backward=F.temporal_pool_backward,
     doc="""
-Gradient of max_pool_forward: for each (b, f), the whole d_p[b, f] goes to the valid step that won the
-max (argmax over t < L_b); every other step, padding included, gets 0.
+Gradient of max_pool_forward with respect to h: which entries of h did each p[b, f] depend on?
 
 Args:
     d_p: (B, F) upstream gradient.

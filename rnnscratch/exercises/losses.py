@@ -163,14 +163,14 @@ gets a zero gradient.
 
     log_p = log_softmax(logits)            (stable: shift by the row maximum)
     loss  = -(1 / N) * sum of log_p[t, b, targets[t, b]] over counted (t, b),   N = number counted
-    d_logits[t, b] = (softmax(logits[t, b]) - onehot(targets[t, b])) / N  for counted (t, b), else 0
 
 Args:
     logits: (T, B, V) scores.  targets: (T, B) ints in [0, V), or ignore_index.
     ignore_index: the target value that is not counted (PyTorch's default -100; 0 when id 0 is padding).
 
 Returns:
-    loss: a float (nats per counted target).  d_logits: (T, B, V), the gradient of loss.
+    loss: a float (nats per counted target).  d_logits: (T, B, V), the gradient of loss with respect
+    to logits.
 """,
     _loss_cases, _reference_loss,
     mistakes(_textbook_loss,

@@ -131,11 +131,8 @@ rnn_step_backward = backward_exercise(
     "rnn_step_backward", forward=rnn_step_forward, summary="gradients of one RNN step",
     grads=("x", "h_prev", *PARAMETERS), package_backward=F.rnn_step_backward,
     doc="""
-Gradients of one RNN step (see rnn_step_forward), given dh = dL/dh:
-
-    da = dh * (1 - h**2)              (tanh' written with the output h)
-    dx = da @ W_ih      dh_prev = da @ W_hh
-    dW_ih = da.T @ x    dW_hh = da.T @ h_prev    db_ih = db_hh = da summed over the batch
+Gradients of one RNN step (see rnn_step_forward), given dh = dL/dh. Go back through the tanh first,
+to the pre-activation a; tanh' can be written with the output h, which the cache holds.
 
 Args:
     dh: (B, H) upstream gradient; do not modify it.
@@ -187,12 +184,9 @@ rnn_backward = backward_exercise(
     grads=("x", "h0", *PARAMETERS),
     package_backward=lambda d_out, cache: F.rnn_backward(d_out, None, cache),
     doc="""
-Backpropagation through time (see rnn_forward). d_out[t] = dL/dout[t] is the gradient from the loss at
-step t only; the total gradient at h_t also has the part coming back from step t+1:
-
-    dh_t = d_out[t] + (dh_prev of step t+1)           for t = T-1, ..., 0
-    then one step backward (your rnn_step_backward) with h_{t-1} = h0 for t = 0, out[t-1] after;
-    parameter gradients are sums over all steps; dh0 is the dh_prev of step 0.
+Backpropagation through time (see rnn_forward), from the last step to the first (your
+rnn_step_backward does each step). d_out[t] is the gradient from the loss at step t only; h_t also
+influenced every later step. The previous state of step 0 is h0.
 
 Args:
     d_out: (T, B, H) upstream gradient; do not modify it.

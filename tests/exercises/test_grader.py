@@ -187,3 +187,12 @@ def test_a_hint_is_a_named_mistake_per_output():
     result = exercises.grade("rnn_step_backward", rnn_step_backward)
     hints = {o.name: o.hint.id for o in result.outputs if o.hint}
     assert hints == {"h_prev": "W_hh_not_transposed", "b_ih": "bias_mean_over_batch", "b_hh": "bias_mean_over_batch"}
+
+
+def test_float32_results_fail_with_a_precision_hint():
+    def clip_grad_value(grads, clip_value):
+        return [np.clip(g, -clip_value, clip_value).astype(np.float32) for g in grads]
+
+    result = exercises.grade("clip_grad_value", clip_grad_value)
+    assert not result.passed and result.hint_ids == ["low_precision"]
+    assert "float32" in str(result)
