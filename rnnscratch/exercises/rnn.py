@@ -96,6 +96,8 @@ def _sequence_backward(d_out, cache, mistake=None):
 
 # ----------------------------------------------------------------------------- hints
 
+W_HH_LAYOUT = ("W_hh is stored (out, in) like PyTorch's, so the recurrent term is h_prev @ W_hh.T. A square W_hh "
+               "accepts either product without a shape error.")
 W_HH_TRANSPOSE = ("the forward multiplies h_prev @ W_hh.T, so the gradient flowing back to h_prev is da @ W_hh "
                   "(the transpose of the forward's factor). A square W_hh hides this from shape errors.")
 TANH_DERIVATIVE = ("the gradient must go through tanh before it reaches the pre-activation: "
@@ -120,8 +122,7 @@ Returns:
 """,
     mistakes=mistakes(
         _step,
-        ("W_hh_not_transposed", "W_hh is stored (out, in) like PyTorch's, so the recurrent term is h_prev @ W_hh.T. "
-                                "A square W_hh accepts either product without a shape error."),
+        ("W_hh_not_transposed", W_HH_LAYOUT),
         ("missing_hidden_bias", "PyTorch's RNN has two biases, b_ih and b_hh; both are added."),
         ("missing_tanh", "the new state is tanh of the pre-activation; without it the RNN is linear."),
         ("sigmoid_instead_of_tanh", "the vanilla RNN uses tanh (outputs in (-1, 1)), not the sigmoid."),
@@ -174,8 +175,7 @@ Returns:
         _sequence,
         ("state_not_carried", "each step must start from the state the previous step produced, not from h0."),
         ("off_by_one_output", "out[t] is the state after reading x[t] (h_t), not the one before it (h_{t-1})."),
-        ("W_hh_not_transposed", "W_hh is stored (out, in): the recurrent term is h_prev @ W_hh.T. A square W_hh "
-                                "accepts either product without a shape error."),
+        ("W_hh_not_transposed", W_HH_LAYOUT),
         ("missing_tanh", "each state is tanh of its pre-activation."),
     ))
 
