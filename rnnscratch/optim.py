@@ -25,6 +25,32 @@ __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "StepLR", 
            "clip_grad_norm_", "clip_grad_value_", "global_grad_norm", "OPTIMIZERS"]
 
 
+def _number(name, value, low=0.0, high=None, positive=False):
+    """``value`` if it is a finite real ``>= low`` (``> low`` with ``positive``; ``< high`` when given),
+    else one ``ValueError`` naming ``name``, what was expected and what was received."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+        and (value > low if positive else value >= low) and (high is None or value < high)
+    if not ok:
+        expected = f"in [{low:g}, {high:g})" if high is not None else f"{'>' if positive else '>='} {low:g}"
+        raise ValueError(f"{name}: expected a finite number {expected}, got {value!r}")
+    return value
+
+
+def _betas(name, value):
+    if not (isinstance(value, (tuple, list)) and len(value) == 2):
+        raise ValueError(f"{name}: expected a pair (beta1, beta2), got {value!r}")
+    for k, beta in enumerate(value):
+        _number(f"{name}[{k}]", beta, 0.0, 1.0)
+    return tuple(value)
+
+
+# What PyTorch's optimizers accept for each hyper-parameter (they raise otherwise; so do we).
+HYPER_CHECKS = {
+    "lr": _number, "eps": _number, "weight_decay": _number, "momentum": _number, "dampening": _number,
+    "alpha": _number, "initial_accumulator_value": _number, "betas": _betas,
+}
+
+
 class Optimizer:
     """Holds a list of Parameters, their per-parameter state and the hyper-parameters."""
 
@@ -38,9 +64,7 @@ class Optimizer:
         if unknown:
             raise TypeError(f"{type(self).__name__}: unknown argument(s) {sorted(unknown)}; "
                             f"expected some of {sorted(self.defaults)}")
-        self.hyper = {**self.defaults, **hyper}
-        if self.hyper["lr"] < 0:
-            raise ValueError(f"lr: expected a non-negative learning rate, got {self.hyper['lr']}")
+        self.hyper = self._checked({**self.defaults, **hyper})
         self.state = [dict() for _ in self.params]
         self.steps = 0
 
@@ -50,7 +74,12 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value):
-        self.hyper["lr"] = value
+        self.hyper["lr"] = _number("lr", value)
+
+    @staticmethod
+    def _checked(hyper):
+        """``hyper`` with every value PyTorch would refuse refused (non-finite, negative, betas outside [0, 1))."""
+        return {k: HYPER_CHECKS[k](k, v) if k in HYPER_CHECKS else v for k, v in hyper.items()}
 
     def zero_grad(self):
         for p in self.params:
@@ -82,12 +111,17 @@ class Optimizer:
             raise ValueError(f"optimizer state is for {saved['type']}, this optimizer is {type(self).__name__}")
         if len(saved["state"]) != len(self.params):
             raise ValueError(f"optimizer state has {len(saved['state'])} parameters, this optimizer has {len(self.params)}")
-        self.hyper.update(saved["hyper"])
-        self.steps = int(saved["steps"])
-        self.state = []
-        for p, s in zip(self.params, saved["state"]):
+        hyper = self._checked(saved["hyper"])
+        state = []
+        for k, (p, s) in enumerate(zip(self.params, saved["state"])):
             xp = backend.array_module(p=p.data)
-            self.state.append({k: xp.asarray(v, dtype=p.data.dtype) for k, v in s.items()})
+            buffers = {name: xp.asarray(v, dtype=p.data.dtype) for name, v in s.items()}
+            bad = next((name for name, v in buffers.items() if not bool(xp.isfinite(v).all())), None)
+            if bad is not None:
+                raise ValueError(f"optimizer state: buffer '{bad}' of parameter {k} holds NaN or inf")
+            state.append(buffers)
+        self.hyper.update(hyper)
+        self.steps, self.state = int(saved["steps"]), state
 
 
 class SGD(Optimizer):
@@ -224,6 +258,7 @@ def clip_grad_norm_(params, max_norm, *, total_norm=None) -> float:
     Returns the norm *before* clipping (PyTorch's ``clip_grad_norm_``, including its 1e-6 guard).
     ``total_norm``: the norm, when the caller has already computed it (saves a pass over the gradients).
     """
+    _number("max_norm", max_norm, positive=True)          # 0 would zero every gradient, < 0 flip them
     params = list(params)
     total = global_grad_norm(params) if total_norm is None else total_norm
     scale = max_norm / (total + 1e-6)
@@ -235,5 +270,6 @@ def clip_grad_norm_(params, max_norm, *, total_norm=None) -> float:
 
 def clip_grad_value_(params, clip_value) -> None:
     """Clamp every gradient entry into ``[-clip_value, clip_value]`` in place (min-char-rnn's clip)."""
+    _number("clip_value", clip_value, positive=True)
     for p in params:
         backend.array_module(g=p.grad).clip(p.grad, -clip_value, clip_value, out=p.grad)

@@ -154,7 +154,7 @@ def test_bad_optimizer_arguments():
     p = _param([0.0], [0.0])
     with pytest.raises(TypeError, match="unknown argument\\(s\\) \\['momentum'\\]"):
         optim.Adam([p], momentum=0.9)
-    with pytest.raises(ValueError, match="lr: expected a non-negative learning rate, got -1"):
+    with pytest.raises(ValueError, match="lr: expected a finite number >= 0, got -1"):
         optim.SGD([p], lr=-1)
     with pytest.raises(ValueError, match="params: the optimizer got an empty parameter list"):
         optim.SGD([])
@@ -166,3 +166,57 @@ def test_clip_grad_norm_with_a_given_norm_uses_it():
     p = _param([0.0, 0.0], [3.0, 4.0])
     assert optim.clip_grad_norm_([p], 1.0, total_norm=5.0) == 5.0
     np.testing.assert_allclose(p.grad, [0.6, 0.8], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, hyper, message", [
+    ("Adam", dict(lr=float("nan")), "lr: expected a finite number >= 0, got nan"),
+    ("SGD", dict(lr=-0.1), "lr: expected a finite number >= 0, got -0.1"),
+    ("Adam", dict(lr=float("inf")), "lr: expected a finite number >= 0, got inf"),
+    ("AdamW", dict(weight_decay=-0.01), "weight_decay: expected a finite number >= 0, got -0.01"),
+    ("Adam", dict(weight_decay=float("nan")), "weight_decay: expected a finite number >= 0, got nan"),
+    ("Adam", dict(betas=(0.9, 1.0)), r"betas\[1\]: expected a finite number in \[0, 1\), got 1.0"),
+    ("Adam", dict(betas=(-0.1, 0.9)), r"betas\[0\]: expected a finite number in \[0, 1\), got -0.1"),
+    ("Adam", dict(betas=0.9), r"betas: expected a pair \(beta1, beta2\), got 0.9"),
+    ("Adam", dict(eps=-1e-8), "eps: expected a finite number >= 0, got -1e-08"),
+    ("SGD", dict(momentum=-0.9), "momentum: expected a finite number >= 0, got -0.9"),
+    ("RMSprop", dict(alpha=float("nan")), "alpha: expected a finite number >= 0, got nan"),
+    ("Adagrad", dict(initial_accumulator_value=-1), "initial_accumulator_value: expected a finite number >= 0"),
+])
+def test_hyper_parameters_pytorch_refuses_are_refused(name, hyper, message):
+    with pytest.raises(ValueError, match=message):
+        getattr(optim, name)([Parameter(np.zeros(2))], **hyper)
+
+
+def test_lr_set_later_is_checked_too():
+    opt = optim.SGD([Parameter(np.zeros(2))], lr=0.1)
+    with pytest.raises(ValueError, match="lr: expected a finite number >= 0, got nan"):
+        opt.lr = float("nan")
+    assert opt.lr == 0.1
+
+
+def test_state_dict_with_nan_buffers_or_bad_hyper_parameters_is_refused():
+    p = Parameter(np.ones(3))
+    p.grad[...] = 1.0
+    opt = optim.Adam([p], lr=0.1)
+    opt.step()
+    saved = opt.state_dict()
+    saved["state"][0]["exp_avg"][1] = np.nan
+    fresh = optim.Adam([Parameter(np.ones(3))], lr=0.1)
+    with pytest.raises(ValueError, match="buffer 'exp_avg' of parameter 0 holds NaN or inf"):
+        fresh.load_state_dict(saved)
+    assert fresh.steps == 0 and fresh.state == [{}]          # nothing half-loaded
+    saved = opt.state_dict()
+    saved["hyper"]["lr"] = float("inf")
+    with pytest.raises(ValueError, match="lr: expected a finite number >= 0, got inf"):
+        fresh.load_state_dict(saved)
+
+
+@pytest.mark.parametrize("clip, value", [(optim.clip_grad_norm_, 0), (optim.clip_grad_norm_, -1.0),
+                                         (optim.clip_grad_norm_, float("nan")), (optim.clip_grad_value_, 0),
+                                         (optim.clip_grad_value_, -5.0), (optim.clip_grad_value_, float("nan"))])
+def test_clipping_thresholds_must_be_positive(clip, value):
+    p = Parameter(np.ones(3))
+    p.grad[...] = 2.0
+    with pytest.raises(ValueError, match=r"(max_norm|clip_value): expected a finite number > 0"):
+        clip([p], value)
+    np.testing.assert_array_equal(p.grad, 2.0)               # a refused clip leaves the gradients alone

@@ -38,7 +38,7 @@ class Linear(Module):
 
     def backward(self, d_y):
         """``d_y (..., out)`` -> ``dx (..., in)``; accumulates ``weight.grad`` and ``bias.grad``."""
-        grads = FL.linear_backward(d_y, self._require_forward())
+        grads = FL.linear_backward(d_y, self._use_cache())
         self.weight.grad += grads["W"]
         if self.bias is not None:
             self.bias.grad += grads["b"]
@@ -72,7 +72,7 @@ class Embedding(Module):
 
     def backward(self, d_out):
         """Accumulates ``weight.grad``; returns None (token ids have no gradient)."""
-        self.weight.grad += FL.embedding_backward(d_out, self._require_forward())["W"]
+        self.weight.grad += FL.embedding_backward(d_out, self._use_cache())["W"]
         return None
 
     def extra_repr(self):
@@ -112,7 +112,7 @@ class Dropout(Module):
         return out
 
     def backward(self, d_y):
-        return FL.dropout_backward(d_y, self._require_forward())["x"]
+        return FL.dropout_backward(d_y, self._use_cache())["x"]
 
     def extra_repr(self):
         return f"p={self.p}"

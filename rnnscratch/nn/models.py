@@ -85,7 +85,7 @@ class SequenceClassifier(Module):
 
     def backward(self, d_logits):
         """Backpropagate ``d_logits (B, C)`` through the whole model, accumulating every ``.grad``."""
-        cache = self._require_forward()
+        cache = self._use_cache()
         d_pooled = self.dropout.backward(self.head.backward(d_logits))
         xp = backend.array_module(d=d_pooled)
         if self.pooling == "last":
@@ -145,6 +145,7 @@ class LanguageModel(Module):
         """``d_logits (T, B, V)`` (and optionally the gradient of the returned state) -> gradient of the
         initial state (what truncated BPTT cuts). Parameter gradients accumulate."""
         check_shape("d_logits", d_logits, self._require_forward()["logits_shape"])
+        self._use_cache()
         d_out = self.dropout.backward(self.head.backward(d_logits))
         d_emb, d_state0 = self.rnn.backward(d_out, d_state)
         self.embedding.backward(d_emb)
@@ -166,6 +167,8 @@ class LanguageModel(Module):
         """
         if len(prefix) == 0:
             raise ValueError("prefix: expected at least one token id, got an empty sequence")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"n: expected a number of tokens >= 0, got {n!r}")
         check_sampling(temperature, top_k, self.config["vocab_size"])
         rng = numpy.random.default_rng(seed)
         xp = backend.array_module(w=self.head.weight.data)

@@ -3,7 +3,9 @@
 A module holds named parameters (each a ``Parameter`` with ``data`` and ``grad`` of the same shape),
 child modules, and a train/eval flag. ``forward`` caches what ``backward`` needs; ``backward`` returns
 the gradient for the inputs and *accumulates* into ``param.grad`` (so a module used twice, or a
-sequence cut into truncated-BPTT chunks, sums its gradients until :meth:`Module.zero_grad`).
+sequence cut into truncated-BPTT chunks, sums its gradients until :meth:`Module.zero_grad`). As in
+PyTorch, a forward's cache serves one backward: a second backward needs a second forward (calling
+backward twice would otherwise add the same gradients twice).
 """
 from __future__ import annotations
 
@@ -104,6 +106,8 @@ class Module:
             if tuple(value.shape) != tuple(p.data.shape):
                 raise ValueError(f"load_state_dict: parameter '{name}' expects shape {describe_shape(p.data.shape)}, "
                                  f"the state dict holds {describe_shape(value.shape)}")
+            if not bool(backend.array_module(v=value).isfinite(value).all()):
+                raise ValueError(f"load_state_dict: parameter '{name}' holds NaN or inf in the state dict")
         for name, p in own.items():
             if name in state:
                 xp = backend.array_module(p=p.data)
@@ -130,9 +134,17 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define backward")
 
     def _require_forward(self):
+        """The last forward's cache (it stays); an error when there is none."""
         if getattr(self, "_cache", None) is None:
-            raise RuntimeError(f"{type(self).__name__}.backward called before forward (nothing cached)")
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward (nothing cached: each "
+                               "forward's cache serves one backward)")
         return self._cache
+
+    def _use_cache(self):
+        """The last forward's cache, used up: the next backward needs a new forward."""
+        cache = self._require_forward()
+        self._cache = None
+        return cache
 
     def extra_repr(self) -> str:
         return ""

@@ -170,7 +170,9 @@ class RNNBase(Module):
         names = [n + "0" for n in self.cell.state_names]                 # h0 (, c0)
         backend.array_module(x=x, **dict(zip(names, state)), **{"the module's parameters": like})
         layout = "(B, T, I)" if self.batch_first else "(T, B, I)"
-        if getattr(x, "ndim", None) != 3:
+        if not hasattr(x, "ndim"):
+            raise TypeError(f"x: expected an array {layout} with I={self.input_size}, got a {type(x).__name__}")
+        if x.ndim != 3:
             raise ValueError(f"x: expected a 3-d array {layout} with I={self.input_size}, got shape "
                              f"{describe_shape(getattr(x, 'shape', ()))}")
         if x.shape[2] != self.input_size:
@@ -274,6 +276,7 @@ class RNNBase(Module):
                     collected[k] = grads[name]
             d_layer = d_input
         dx = d_layer.transpose(1, 0, 2) if self.batch_first else d_layer
+        self._cache = None                         # used up: the next backward needs a new forward
         return dx, self._join_state([xp.stack(parts) for parts in d_initial])
 
     def extra_repr(self):

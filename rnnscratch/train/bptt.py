@@ -13,7 +13,7 @@ chain is *cut* (in PyTorch: ``h = h.detach()``)::
 
 Full BPTT is the one window ``[0, T)``. Here a window is ``(start, loss_start, end)``.
 
-Two drivers, both calling ``update()`` after each window's backward (clip + optimizer step):
+Two drivers, both calling ``update(loss)`` after each window's backward (check, clip, optimizer step):
 
 * :func:`tbptt_stream` — many-to-many (language model, tagger): targets at every step; the state
   returned at the end is carried into the next batch of a continuous stream by the caller.
@@ -82,7 +82,7 @@ def tbptt_stream(model, ids, targets, state, schedule, update, ignore_index=IGNO
         ids, targets: ``(T, B)`` int arrays; ``targets == ignore_index`` are not counted.
         state: the state carried in from the previous batch (None at the start of a stream).
         schedule: a :class:`TruncatedBPTT`.
-        update: called after each window's backward; it clips and steps the optimizer.
+        update: called with the window's loss after its backward; it checks, clips and steps the optimizer.
 
     Returns:
         ``(summed loss, counted targets, final state)``; the state's values only, its history cut.
@@ -102,7 +102,7 @@ def tbptt_stream(model, ids, targets, state, schedule, update, ignore_index=IGNO
         window_targets[:loss_start - start] = ignore_index          # older steps were counted before
         loss, d_logits = model.loss(logits, window_targets, ignore_index)
         model.backward(d_logits)              # the gradient reaching stored[start] is dropped: the cut
-        update()
+        update(loss)
         n = int((window_targets != ignore_index).sum())
         total, counted = total + loss * n, counted + n
         stored[end] = copy_state(final)
@@ -116,7 +116,7 @@ def tbptt_classify(model, ids, lengths, labels, k, update):
 
     For each chunk, only the sequences that reach into it run; they start from their carried state,
     the loss is the chunk's last valid output against the label (mean over those sequences), the
-    backward stays inside the chunk, ``update()`` steps, and the final state is carried (values only).
+    backward stays inside the chunk, ``update(loss)`` steps, and the final state is carried (values only).
 
     Args:
         ids ``(T, B)``, lengths ``(B,)`` (host or device ints), labels ``(B,)``, k: the chunk length.
@@ -142,7 +142,7 @@ def tbptt_classify(model, ids, lengths, labels, k, update):
                                                  select_batch(state, rows))
         loss, d_logits = softmax_cross_entropy(logits, labels[rows])
         model.backward(d_logits)
-        update()
+        update(loss)
         total, terms = total + loss * rows_host.size, terms + rows_host.size
         if state is None:                     # first chunk: every sequence is present
             state, final_logits = copy_state(final), logits.copy()

@@ -56,14 +56,15 @@ class ClassificationTask:
     name = "classify"
 
     def train_batch(self, model, batch, carry, bptt, update, tally):
-        """Train on one batch (``update()`` clips and steps after each backward); returns the carry (None)."""
+        """Train on one batch (``update(loss)`` checks, clips and steps after each backward); returns the
+        carry (None)."""
         ids, lengths, labels = batch
         if bptt is None:
             model.zero_grad()
             logits = model(ids, lengths)
             loss, d_logits = softmax_cross_entropy(logits, labels)
             model.backward(d_logits)
-            update()
+            update(loss)
             total, terms = loss * len(labels), len(labels)
         else:
             total, terms, logits = tbptt_classify(model, ids, lengths, labels, bptt.k1, update)

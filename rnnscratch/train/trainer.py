@@ -5,8 +5,10 @@ What differs between tasks (classification, language modelling) lives in one tas
 either a list of batches or a callable ``epoch -> iterable`` (so a seeded shuffle can differ per epoch
 and still be reproducible on resume).
 
-Faults: a non-finite gradient stops training *before* the optimizer step, with the parameter, epoch and
-step named (:class:`NonFiniteError`), so the weights and the last checkpoint stay good.
+Faults (:class:`NonFiniteError`, naming the epoch, the step and the parameter): a non-finite loss or
+gradient stops training *before* the optimizer step, so the weights stay good; a step that makes a
+weight non-finite (a finite but huge update) stops right after it, before anything is saved. Either way
+the checkpoints on disk are the last good ones: no checkpoint is written from non-finite weights.
 
 Interrupts (:mod:`rnnscratch.train.interrupts`): during :meth:`Trainer.fit`, the first Ctrl-C or SIGTERM
 asks training to stop at the next batch boundary, where ``interrupted.npz`` is saved with the
@@ -24,6 +26,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from .. import backend
 from ..files import atomic_write
 from ..optim import clip_grad_norm_, clip_grad_value_, global_grad_norm
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -91,15 +94,17 @@ class Trainer:
         return self.position.step
 
     # -- one optimizer step ---------------------------------------------------------------------
-    def _update(self):
-        """Check, clip, step: called after each backward (once per BPTT window)."""
+    def _update(self, loss):
+        """Check, clip, step, check: called with the window's loss after each backward (once per BPTT window)."""
+        where = f"at epoch {self.epoch + 1}, step {self.step + 1}"
+        if not math.isfinite(loss):
+            raise NonFiniteError(f"non-finite loss ({loss}) {where}; lower the learning rate or clip gradients")
         params = self.model.parameters()
         norm = global_grad_norm(params)                 # one pass: the check, the log and the clip share it
         if not math.isfinite(norm):
-            name = next((n for n, p in self.model.named_parameters()
-                         if not math.isfinite(float((p.grad * p.grad).sum()))), "?")
-            raise NonFiniteError(f"non-finite gradient in parameter '{name}' at epoch {self.epoch + 1}, "
-                                 f"step {self.step + 1}; lower the learning rate or clip gradients")
+            name = self._first_non_finite(lambda p: p.grad)
+            raise NonFiniteError(f"non-finite gradient in parameter '{name}' {where}; lower the learning rate "
+                                 "or clip gradients")
         if self.clip is not None:
             clip_grad_norm_(params, self.clip, total_norm=norm)
         if self.clip_value is not None:
@@ -108,6 +113,18 @@ class Trainer:
         self.position.tally.updates += 1
         self.optimizer.step()
         self.position.step += 1
+        name = self._first_non_finite(lambda p: p.data)
+        if name is not None:
+            raise NonFiniteError(f"the update {where} made parameter '{name}' non-finite (NaN or inf); nothing "
+                                 "was saved from it; lower the learning rate or clip gradients")
+
+    def _first_non_finite(self, array_of):
+        """The name of the first parameter whose ``array_of(p)`` holds NaN or inf, else None."""
+        for name, p in self.model.named_parameters():
+            a = array_of(p)
+            if not bool(backend.array_module(a=a).isfinite(a).all()):
+                return name
+        return None
 
     def _out_of_steps(self):
         return self.max_steps is not None and self.step >= self.max_steps
@@ -130,8 +147,6 @@ class Trainer:
                     break
                 self._stop.at_boundary = False
                 carry = self.task.train_batch(self.model, batch, pos.carry, self.bptt, self._update, tally)
-                if not math.isfinite(tally.loss):         # a sum: it stays non-finite once a batch made it so
-                    raise NonFiniteError(f"non-finite loss at epoch {self.epoch + 1}, step {self.step}")
                 tally.seconds = time.perf_counter() - start
                 pos.batch, pos.carry, self._stop.at_boundary = index + 1, carry, True
                 progress.update(**self.task.metrics(tally), **{"tok/s": int(tally.tokens / tally.seconds)})

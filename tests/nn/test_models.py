@@ -89,6 +89,8 @@ def test_sample_refuses_bad_arguments():
         model.sample([], 3)
     with pytest.raises(ValueError, match="top_k: expected an int in \\[1, 4\\], got 9"):
         model.sample([0], 3, top_k=9)
+    with pytest.raises(ValueError, match="n: expected a number of tokens >= 0, got -3"):
+        model.sample([0], -3)
 
 
 def test_language_model_with_lengths_gradcheck_and_loss_ignores_padding(rng):

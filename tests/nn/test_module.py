@@ -106,3 +106,28 @@ def test_module_to_moves_and_casts():
     layer = nn.Linear(2, 2, rng=0)
     layer.to(dtype="float32")
     assert layer.weight.data.dtype == np.float32 and layer.weight.grad.dtype == np.float32
+
+
+def test_backward_twice_after_one_forward_is_refused_as_in_pytorch(rng):
+    for module, x in [(nn.LSTM(3, 4, rng=0), rng.standard_normal((5, 2, 3))),
+                      (nn.Linear(3, 2, rng=0), rng.standard_normal((4, 3)))]:
+        out = module(x)
+        out = out[0] if isinstance(out, tuple) else out
+        module.backward(np.ones_like(out))
+        grads = [p.grad.copy() for p in module.parameters()]
+        with pytest.raises(RuntimeError, match="backward called before forward"):
+            module.backward(np.ones_like(out))
+        for g, p in zip(grads, module.parameters()):
+            np.testing.assert_array_equal(g, p.grad)          # nothing added a second time
+        module(x)
+        module.backward(np.ones_like(out))                    # a new forward serves a new backward
+
+
+def test_load_state_dict_refuses_non_finite_values():
+    layer = nn.Linear(2, 2, rng=0)
+    state = layer.state_dict()
+    state["weight"][0, 1] = np.inf
+    before = layer.weight.data.copy()
+    with pytest.raises(ValueError, match="parameter 'weight' holds NaN or inf"):
+        layer.load_state_dict(state)
+    np.testing.assert_array_equal(layer.weight.data, before)

@@ -271,3 +271,15 @@ def test_a_new_registry_entry_is_all_a_cell_needs(monkeypatch, rng):
     np.testing.assert_array_equal(out, reference(x)[0])
     dx, _ = layer.backward(np.ones_like(out))
     np.testing.assert_array_equal(dx, reference.backward(np.ones_like(out))[0])
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nn.LSTM(3, 4)([[1.0, 2.0, 3.0]]), TypeError, r"x: expected an array \(T, B, I\) with I=3, got a list"),
+    (lambda: nn.LSTM(3, 4)(np.zeros((2, 1, 3)), np.zeros((1, 1, 4))), TypeError,
+     r"hx: expected a tuple \(h, c\) for an LSTM, got ndarray"),
+    (lambda: nn.GRU(3, 4)(np.zeros((2, 1, 3)), np.zeros((2, 1, 4))), ValueError,
+     r"h0: expected shape \(1, 1, 4\), got \(2, 1, 4\)"),
+])
+def test_bad_inputs_get_one_clear_message(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -35,7 +35,7 @@ def test_k_equal_T_is_exactly_full_bptt(cell, rng):
     model = nn.LanguageModel(6, hidden_size=4, embed_dim=3, cell=cell, num_layers=2, rng=0)
     ids, targets = rng.integers(0, 6, size=(7, 3)), rng.integers(0, 6, size=(7, 3))
     recorded = []
-    tbptt_stream(model, ids, targets, None, TruncatedBPTT(7), lambda: recorded.append(_grads(model)))
+    tbptt_stream(model, ids, targets, None, TruncatedBPTT(7), lambda loss: recorded.append(_grads(model)))
     model.zero_grad()
     logits, _ = model(ids)
     model.backward(model.loss(logits, targets)[1])
@@ -60,7 +60,7 @@ def test_window_gradients_match_brute_force_on_the_cut_graph(k1, k2, rng):
     state0 = (rng.standard_normal((1, 2, 3)), rng.standard_normal((1, 2, 3)))
     recorded = []
     _, _, final = tbptt_stream(model, ids, targets, state0, TruncatedBPTT(k1, k2),
-                               lambda: recorded.append(_grads(model)))
+                               lambda loss: recorded.append(_grads(model)))
     # brute force: run the whole sequence once to know the state at every step, then for every window
     # differentiate its loss numerically with the state at its start frozen
     states = {0: state0}
@@ -86,7 +86,7 @@ def test_chunked_lstm_gradients_match_torch_detach():
         model = nn.LanguageModel(6, hidden_size=4, embed_dim=3, cell="lstm", num_layers=2, rng=2)
         ids, targets = rng.integers(0, 6, size=(9, 2)), rng.integers(0, 6, size=(9, 2))
         recorded = []
-        tbptt_stream(model, ids, targets, None, TruncatedBPTT(4), lambda: recorded.append(_grads(model)))
+        tbptt_stream(model, ids, targets, None, TruncatedBPTT(4), lambda loss: recorded.append(_grads(model)))
         emb = torch.nn.Embedding(6, 3)
         lstm = torch.nn.LSTM(3, 4, num_layers=2)
         head = torch.nn.Linear(4, 6)
@@ -115,7 +115,7 @@ def test_classify_with_one_chunk_is_full_bptt(rng):
     model = nn.SequenceClassifier(7, 3, embed_dim=3, hidden_size=4, cell="gru", rng=0)
     ids, lengths, labels = rng.integers(1, 7, size=(6, 4)), np.array([6, 2, 4, 1]), np.array([0, 2, 1, 2])
     recorded = []
-    tbptt_classify(model, ids, lengths, labels, 6, lambda: recorded.append(_grads(model)))
+    tbptt_classify(model, ids, lengths, labels, 6, lambda loss: recorded.append(_grads(model)))
     model.zero_grad()
     model.backward(softmax_cross_entropy(model(ids, lengths), labels)[1])
     for name, g in _grads(model).items():
@@ -126,7 +126,7 @@ def test_classify_chunks_match_brute_force(rng):
     model = nn.SequenceClassifier(7, 3, embed_dim=2, hidden_size=3, cell="lstm", rng=0)
     ids, lengths, labels = rng.integers(1, 7, size=(5, 3)), np.array([5, 2, 4]), np.array([0, 2, 1])
     recorded = []
-    total, terms, final_logits = tbptt_classify(model, ids, lengths, labels, 2, lambda: recorded.append(_grads(model)))
+    total, terms, final_logits = tbptt_classify(model, ids, lengths, labels, 2, lambda loss: recorded.append(_grads(model)))
     assert len(recorded) == 3 and terms == 3 + 2 + 1                 # lengths 5, 2, 4 in chunks of 2
     # reference: the state at step 2 and 4 of each sequence, then each chunk's loss with it frozen
     state, chunk_refs = None, []
@@ -151,7 +151,7 @@ def test_classify_chunks_match_brute_force(rng):
 def test_classify_refuses_bidirectional_and_pooled_models():
     bi = nn.SequenceClassifier(5, 2, bidirectional=True)
     with pytest.raises(ValueError, match="truncated BPTT needs a unidirectional model"):
-        tbptt_classify(bi, np.ones((4, 1), dtype=int), np.array([4]), np.array([0]), 2, lambda: None)
+        tbptt_classify(bi, np.ones((4, 1), dtype=int), np.array([4]), np.array([0]), 2, lambda loss: None)
     mean = nn.SequenceClassifier(5, 2, pooling="mean")
     with pytest.raises(ValueError, match="uses the last valid output"):
-        tbptt_classify(mean, np.ones((4, 1), dtype=int), np.array([4]), np.array([0]), 2, lambda: None)
+        tbptt_classify(mean, np.ones((4, 1), dtype=int), np.array([4]), np.array([0]), 2, lambda loss: None)

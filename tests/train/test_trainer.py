@@ -331,3 +331,36 @@ def test_evaluate_counts_a_confusion_matrix_in_the_same_pass():
     assert confusion.sum() == len(labels)
     assert confusion.sum(axis=1).tolist() == [int((labels == 0).sum()), int((labels == 1).sum())]
     assert np.trace(confusion) / len(labels) == pytest.approx(metrics["accuracy"])
+
+
+def test_a_step_that_makes_the_weights_non_finite_saves_nothing_from_them(tmp_path):
+    """The update of epoch 2's last batch turns a weight into NaN: training stops naming the step and the
+    parameter, last.npz keeps epoch 1 (finite, loadable), and no checkpoint holds the bad weights."""
+    model = make_classifier()
+    trainer = make_trainer(model, tmp_path)
+    step = trainer.optimizer.step
+    steps_per_epoch = len(data_for_epoch(0))
+
+    def poisoned():
+        step()
+        if trainer.step + 1 == 2 * steps_per_epoch:
+            model.head.weight.data[0, 0] = np.nan
+    trainer.optimizer.step = poisoned
+    with pytest.raises(NonFiniteError, match=rf"update at epoch 2, step {2 * steps_per_epoch} made parameter "
+                                             r"'head.weight' non-finite"):
+        trainer.fit(data_for_epoch, classify_batches(7), epochs=3)
+    ckpt = load_checkpoint(tmp_path / "last.npz")
+    assert ckpt.meta["epoch"] == 1
+    assert all(np.isfinite(v).all() for v in ckpt.model.state_dict().values())
+    assert load_checkpoint(tmp_path / "best.npz").meta["epoch"] == 1
+    assert not (tmp_path / "interrupted.npz").exists()
+
+
+def test_a_non_finite_loss_stops_before_the_step():
+    model = make_classifier()
+    trainer = make_trainer(model)
+    before = weights(model)
+    with np.errstate(all="ignore"), pytest.raises(NonFiniteError, match=r"non-finite loss \(nan\) at epoch 1, step 1"):
+        trainer._update(float("nan"))
+    assert all(np.array_equal(before[k], v) for k, v in weights(model).items())
+    assert trainer.step == 0
