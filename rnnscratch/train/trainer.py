@@ -71,6 +71,9 @@ class Trainer:
 
     def __init__(self, model, optimizer, task, *, bptt=None, clip=None, clip_value=None, scheduler=None,
                  out_dir=None, patience=None, vocab=None, quiet=False, extra=None, max_steps=None):
+        for name, value in (("clip", clip), ("clip_value", clip_value)):
+            if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name}: expected a finite number > 0, or None for no clipping, got {value!r}")
         self.model, self.optimizer, self.task, self.bptt = model, optimizer, get_task(task), bptt
         self.clip, self.clip_value, self.scheduler = clip, clip_value, scheduler
         self.out_dir, self.patience, self.vocab, self.quiet = out_dir, patience, vocab, quiet

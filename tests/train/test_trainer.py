@@ -364,3 +364,11 @@ def test_a_non_finite_loss_stops_before_the_step():
         trainer._update(float("nan"))
     assert all(np.array_equal(before[k], v) for k, v in weights(model).items())
     assert trainer.step == 0
+
+
+@pytest.mark.parametrize("kwargs", [dict(clip=0), dict(clip=-1.0), dict(clip=float("nan")), dict(clip_value=0)])
+def test_clipping_thresholds_are_checked_before_training(kwargs):
+    model = make_classifier()
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=rf"{name}: expected a finite number > 0, or None for no clipping"):
+        Trainer(model, optim.SGD(model.parameters(), lr=0.1), "classify", **kwargs)
