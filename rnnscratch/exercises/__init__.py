@@ -31,12 +31,14 @@ mistakes on the same cases. It never shows the reference's code.
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 
 from . import grader
 from .catalog import EXERCISES
 from .grader import Hint, OutputResult, Result
 
-__all__ = ["check", "grade", "list_exercises", "describe", "Result", "OutputResult", "Hint"]
+__all__ = ["check", "grade", "list_exercises", "describe", "reference", "Result", "OutputResult", "Hint"]
 
 
 def _exercise(name):
@@ -66,12 +68,30 @@ def check(name: str, fn, *, seed: int = 0, file=None):
         return fn
     result = grader.grade(exercise, fn, seed=seed)
     grader.print_report(result, fallback=not result.passed, file=file)
-    return fn if result.passed else exercise.reference
+    return fn if result.passed else reference(name)
 
 
 def list_exercises(topic: str | None = None) -> list:
     """Exercise names in course order (only ``topic``'s when given)."""
     return [n for n, ex in EXERCISES.items() if topic is None or ex.topic == topic]
+
+
+@functools.lru_cache(maxsize=None)
+def reference(name: str):
+    """The package's implementation of exercise ``name``, with the learner's signature (arguments by
+    position or by name, defaults included): what a later notebook builds on."""
+    exercise = _exercise(name)
+    signature = inspect.Signature([
+        inspect.Parameter(arg, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          default=exercise.defaults.get(arg, inspect.Parameter.empty)) for arg in exercise.args])
+
+    @functools.wraps(exercise.reference)
+    def call(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return exercise.reference(*bound.args)
+    call.__signature__ = signature
+    return call
 
 
 def describe(name: str) -> str:

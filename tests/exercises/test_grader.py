@@ -19,7 +19,7 @@ def test_not_done_is_reported_and_check_returns_the_reference(capsys):
     out = capsys.readouterr().out
     assert "rnn_step_forward: not done yet" in out
     assert "returning the reference" in out
-    assert returned is EXERCISES["rnn_step_forward"].reference
+    assert returned is exercises.reference("rnn_step_forward")
     assert exercises.grade("rnn_step_forward", not_done).status == "not done"
 
 
@@ -32,7 +32,7 @@ def test_any_other_error_is_reported_in_one_line_not_raised(capsys):
     out = capsys.readouterr().out
     assert "raised ValueError: first line" in out and "second line" not in out
     assert "of broken" in out                              # where, in the learner's code
-    assert returned is EXERCISES["rnn_step_forward"].reference
+    assert returned is exercises.reference("rnn_step_forward")
     result = exercises.grade("rnn_step_forward", broken)
     assert result.status == "error" and result.error.startswith("ValueError: first line")
 
@@ -196,3 +196,17 @@ def test_float32_results_fail_with_a_precision_hint():
     result = exercises.grade("clip_grad_value", clip_grad_value)
     assert not result.passed and result.hint_ids == ["low_precision"]
     assert "float32" in str(result)
+
+
+def test_reference_takes_the_learners_signature_by_position_or_name():
+    ref = exercises.reference("rnn_step_forward")
+    assert list(inspect.signature(ref).parameters) == ["x", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh"]
+    rng = np.random.default_rng(0)
+    args = dict(x=rng.standard_normal((2, 3)), h_prev=rng.standard_normal((2, 4)),
+                W_ih=rng.standard_normal((4, 3)), W_hh=rng.standard_normal((4, 4)),
+                b_ih=rng.standard_normal(4), b_hh=rng.standard_normal(4))
+    by_name, by_position = ref(**args), ref(*args.values())
+    np.testing.assert_array_equal(by_name[0], by_position[0])
+    assert exercises.reference("softmax") is exercises.reference("softmax")
+    with pytest.raises(TypeError):
+        ref(*args.values(), 1)
