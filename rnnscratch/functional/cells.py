@@ -74,15 +74,16 @@ class Cell:
         check needs. ``rng`` is a NumPy ``Generator``.
         """
         G = self.num_gates
-        inputs = {"x": rng.standard_normal((T, B, I)), "h0": rng.standard_normal((B, H)) * 0.5}
-        if self.has_cell_state:
-            inputs["c0"] = rng.standard_normal((B, H)) * 0.5
-        inputs.update({
+        inputs = {
+            "x": rng.standard_normal((T, B, I)),
+            "h0": rng.standard_normal((B, H)) * 0.5,
             "W_ih": rng.standard_normal((G * H, I)) * scale,
             "W_hh": rng.standard_normal((G * H, H)) * scale,
             "b_ih": rng.standard_normal(G * H) * 0.1,
             "b_hh": rng.standard_normal(G * H) * 0.1,
-        })
+        }
+        if self.has_cell_state:             # drawn last, so every other array is the same for every cell
+            inputs["c0"] = rng.standard_normal((B, H)) * 0.5
         return inputs
 
 
