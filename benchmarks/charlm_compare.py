@@ -25,7 +25,7 @@ def main():
     a = p.parse_args()
     common = ["--steps", str(a.steps)]
     with tempfile.TemporaryDirectory() as tmp:
-        ours_cmd = [sys.executable, "-m", "rnnscratch", "train", "--task", "charlm", "--data", "tinyshakespeare",
+        ours_cmd = [sys.executable, "-m", "rnnscratch", "train", "--task", "lm", "--data", "tinyshakespeare",
                     "--layers", "2", "--hidden", "256", "--embed", "64", "--max-len", "100", "--batch-size", "64",
                     "--lr", "2e-3", "--clip", "5", "--epochs", "1000", "--out", tmp, "--quiet", *common]
         subprocess.run(ours_cmd, check=True)

@@ -1,5 +1,5 @@
 """The PyTorch reference for the char-LM comparison: the same data, batches and schedule as
-``rnnscratch train --task charlm``, with torch.nn.LSTM and autograd instead of our code.
+``rnnscratch train --task lm``, with torch.nn.LSTM and autograd instead of our code.
 
 Usage: python benchmarks/charlm_torch.py --steps 1000 [--data tinyshakespeare] [--out result.json]
 Needs torch (pip install torch==2.13.0) and the corpus (RNNSCRATCH_DATA_DIR or a download).
@@ -30,7 +30,7 @@ def main():
     p.add_argument("--out")
     a = p.parse_args()
     torch.manual_seed(a.seed)
-    # the same split and vocabulary as rnnscratch.tasks.prepare_language_model
+    # the same split and vocabulary as rnnscratch.app.data.prepare_language_model
     text = datasets.text_corpus(a.data, "all")
     n_val = int(len(text) * a.val_split)
     vocab = Vocab.build([list(text)], specials=())

@@ -7,9 +7,19 @@ never a traceback. Nothing in the library imports this module.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
+
+from . import backend
+from .app import inference, selfcheck, training
+from .app.config import FORMATS, LABELLED_FORMATS, NAMED_SOURCES, SCHEDULES, TASK_DEFAULTS, TASKS, TrainConfig
+from .data import TOKENIZERS
+from .functional.cells import CELL_NAMES
+from .gradcheck import DEFAULT_TOLERANCE
+from .nn.models import POOLINGS
+from .optim import OPTIMIZERS
 
 EXIT_BAD_INPUT = 2
 
@@ -34,16 +44,8 @@ def _fraction(text):
 
 # -- train ---------------------------------------------------------------------------------------
 def _cmd_train(args) -> int:
-    from . import tasks
-    defaults = tasks.TASK_DEFAULTS[args.task]
-    for key, value in defaults.items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    if args.data is None:
-        raise ValueError(f"--data: task '{args.task}' has no built-in data set; give a folder with one file per class")
-    if args.out is None:
-        args.out = os.path.join("runs", args.task)
-    metrics = tasks.train(args)
+    config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}).resolved()
+    metrics = training.train(config)
     if "test_accuracy" in metrics:
         print(f"test accuracy {100 * metrics['test_accuracy']:.2f}%  test loss {metrics['test_loss']:.4f}  "
               f"({metrics['epochs']} epochs, {metrics['train_seconds']:.1f} s, "
@@ -51,64 +53,72 @@ def _cmd_train(args) -> int:
     elif "val_loss" in metrics:
         print(f"validation loss {metrics['val_loss']:.4f} nats/token (perplexity {metrics['val_perplexity']:.2f})  "
               f"({metrics['steps']} steps, {metrics['train_seconds']:.1f} s, {metrics['tokens_per_second']:.0f} tokens/s)")
-    print(f"checkpoints, history and metrics.json in {args.out}")
+    print(f"checkpoints, history and metrics.json in {config.out}")
     return 0
 
 
+def _task_defaults_text():
+    return "\n".join(f"  {task}: " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in table.items() if v is not None)
+                     for task, table in TASK_DEFAULTS.items())
+
+
 def _add_train(sub):
+    d = TrainConfig()                       # the defaults that do not depend on the task
     p = sub.add_parser("train", formatter_class=_Formatter, help="train a model (default: the embedded sentiment set)",
-                       description="Train a sentiment/names classifier or a character language model.\n\n"
+                       description="Train a classifier (sentiment over words, names over characters) or a "
+                       "language model.\n\n"
                        "examples:\n  rnnscratch train                                  # embedded phrases, vanilla RNN\n"
                        "  rnnscratch train --data imdb --model lstm --bptt 50 --hidden 256 --embed 100\n"
-                       "  rnnscratch train --task charlm --data tinyshakespeare --steps 1000\n"
-                       "  rnnscratch train --task names --data data/names/\n\n"
-                       "Options left unset take the task's defaults (shown as None below; see README).")
+                       "  rnnscratch train --task lm --data tinyshakespeare --steps 1000\n"
+                       "  rnnscratch train --task classify --tokenizer char --data data/names/ --model gru --hidden 128\n\n"
+                       "Options left unset (shown as None below) take the task's defaults:\n" + _task_defaults_text())
     g = p.add_argument_group("data")
-    g.add_argument("--task", choices=("sentiment", "charlm", "names"), default="sentiment",
-                   help="sentiment: many-to-one over words; names: many-to-one over characters; charlm: language model")
-    g.add_argument("--data", help="'embedded' (the shipped negation phrases), 'imdb', 'tinyshakespeare', or a path "
-                                  "(CSV/TSV text+label, fastText __label__ file, one-file-per-class folder, IMDB "
-                                  "archive/folder, plain text for charlm)")
-    g.add_argument("--format", choices=("imdb", "csv", "tsv", "fasttext", "folder", "text"),
-                   help="force the format of --data instead of detecting it from the path")
+    g.add_argument("--task", choices=TASKS, default=d.task,
+                   help="classify: many-to-one over words (sentiment) or, with --tokenizer char, characters "
+                        "(names); lm: language model")
+    g.add_argument("--data", help=f"a named source ({', '.join(NAMED_SOURCES)}: 'embedded' is the shipped negation "
+                                  "phrases) or a path (CSV/TSV text+label, fastText __label__ file, "
+                                  "one-file-per-class folder, IMDB archive/folder, plain text for lm)")
+    g.add_argument("--format", choices=FORMATS, help="force the format of --data instead of detecting it from the path")
     g.add_argument("--test-data", help="a separate labelled test file (else the source's own test split or a "
                                        "seeded held-out part of --data)")
-    g.add_argument("--test-format", choices=("imdb", "csv", "tsv", "fasttext", "folder"), help="format of --test-data")
-    g.add_argument("--test-split", type=_fraction, default=0.2,
+    g.add_argument("--test-format", choices=LABELLED_FORMATS, help="format of --test-data")
+    g.add_argument("--test-split", type=_fraction, default=d.test_split,
                    help="held-out test fraction for sources without a test split")
     g.add_argument("--val-split", type=_fraction, help="validation fraction taken from the training data "
-                                                       "(charlm: the last part of the text)")
-    g.add_argument("--tokenizer", choices=("word", "char"), help="how texts become tokens")
-    g.add_argument("--max-len", type=_positive_int, help="classifiers: keep at most the last N tokens of each "
-                                                         "text; charlm: the sequence length of a batch")
-    g.add_argument("--vocab-size", type=_positive_int, default=10000, help="largest vocabulary (specials included)")
-    g.add_argument("--min-freq", type=_positive_int, default=1, help="drop tokens seen fewer times than this")
-    g.add_argument("--limit", type=_positive_int, help="use only N examples (classifiers) or characters (charlm): smoke runs")
+                                                       "(lm: the last part of the text)")
+    g.add_argument("--tokenizer", choices=tuple(TOKENIZERS), help="how texts become tokens")
+    g.add_argument("--max-len", type=_positive_int, help="classify: keep at most the last N tokens of each "
+                                                         "text; lm: the sequence length of a batch")
+    g.add_argument("--vocab-size", type=_positive_int, default=d.vocab_size,
+                   help="largest vocabulary (specials included)")
+    g.add_argument("--min-freq", type=_positive_int, default=d.min_freq, help="drop tokens seen fewer times than this")
+    g.add_argument("--limit", type=_positive_int, help="use only N examples (classify) or characters (lm): smoke runs")
     g = p.add_argument_group("model")
-    g.add_argument("--model", choices=("rnn", "rnn_relu", "lstm", "gru"), help="recurrent cell")
+    g.add_argument("--model", choices=CELL_NAMES, help="recurrent cell")
     g.add_argument("--layers", type=_positive_int, help="stacked recurrent layers")
     g.add_argument("--hidden", type=_positive_int, help="hidden size H")
-    g.add_argument("--embed", type=int, help="embedding size (charlm: 0 feeds one-hot characters)")
-    g.add_argument("--bidirectional", action="store_true", help="read sequences both ways (classifiers)")
-    g.add_argument("--dropout", type=_fraction, default=0.0, help="dropout between layers and before the head")
-    g.add_argument("--pooling", choices=("last", "mean", "max"), default="last", help="classifier pooling over time")
+    g.add_argument("--embed", type=int, help="embedding size (lm: 0 feeds one-hot tokens)")
+    g.add_argument("--bidirectional", action="store_true", help="read sequences both ways (classify)")
+    g.add_argument("--dropout", type=_fraction, default=d.dropout, help="dropout between layers and before the head")
+    g.add_argument("--pooling", choices=POOLINGS, default=d.pooling, help="classifier pooling over time")
     g = p.add_argument_group("training")
     g.add_argument("--bptt", type=_positive_int, help="truncated BPTT with k1 = k2 = K (default: full BPTT)")
     g.add_argument("--k1", type=_positive_int, help="truncated BPTT: update every k1 steps ...")
     g.add_argument("--k2", type=_positive_int, help="... backpropagating k2 >= k1 steps")
     g.add_argument("--clip", type=float, help="clip the global gradient norm to this (0: no clipping)")
-    g.add_argument("--optimizer", choices=("sgd", "adagrad", "rmsprop", "adam", "adamw"), default="adam")
+    g.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=d.optimizer)
     g.add_argument("--lr", type=float, help="learning rate")
-    g.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay (decoupled for adamw)")
-    g.add_argument("--schedule", choices=("none", "step", "cosine"), default="none", help="learning-rate schedule per epoch")
+    g.add_argument("--weight-decay", type=float, default=d.weight_decay, help="L2 weight decay (decoupled for adamw)")
+    g.add_argument("--schedule", choices=SCHEDULES, default=d.schedule, help="learning-rate schedule per epoch")
     g.add_argument("--epochs", type=_positive_int, help="passes over the training data")
     g.add_argument("--steps", type=_positive_int, help="stop after this many optimizer steps")
     g.add_argument("--batch-size", type=_positive_int, help="sequences per batch")
     g.add_argument("--patience", type=_positive_int, help="early stopping: epochs without a better validation loss")
-    g.add_argument("--seed", type=int, default=0, help="seeds initialisation, dropout, splits and batch order")
+    g.add_argument("--seed", type=int, default=d.seed, help="seeds initialisation, dropout, splits and batch order")
     g = p.add_argument_group("machine and output")
-    g.add_argument("--backend", choices=("numpy", "cupy"), default="numpy", help="array library (cupy needs a GPU)")
-    g.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    g.add_argument("--backend", choices=backend.BACKENDS, default=d.backend, help="array library (cupy needs a GPU)")
+    g.add_argument("--dtype", choices=backend.FLOAT_DTYPES, default=d.dtype)
     g.add_argument("--out", help="output folder: checkpoints, history.json/csv, history.png, metrics.json "
                                  "(default runs/<task>)")
     g.add_argument("--resume", help="continue from a checkpoint (e.g. OUT/interrupted.npz or OUT/last.npz)")
@@ -116,34 +126,29 @@ def _add_train(sub):
     p.set_defaults(func=_cmd_train)
 
 
-# -- evaluate / predict / sample ------------------------------------------------------------------
+# -- evaluate / predict / sample / gradcheck / bench ---------------------------------------------
 def _cmd_evaluate(args) -> int:
-    from . import tasks
-    m = tasks.evaluate(args.checkpoint, data=args.data, fmt=args.format, split=args.split)
+    m = inference.evaluate(args.checkpoint, data=args.data, fmt=args.format, split=args.split)
     if "accuracy" in m:
         print(f"accuracy {100 * m['accuracy']:.2f}%  loss {m['loss']:.4f}  ({m['examples']} examples)\n")
-        print(tasks.format_confusion(m["confusion"], m["labels"]))
+        print(inference.format_confusion(m["confusion"], m["labels"]))
     else:
         print(f"loss {m['loss']:.4f} nats/token  perplexity {m['perplexity']:.2f}")
     return 0
 
 
 def _cmd_predict(args) -> int:
-    from . import tasks
-    for text, (label, p, _) in zip(args.text, tasks.predict(args.checkpoint, args.text)):
+    for text, (label, p, _) in zip(args.text, inference.predict(args.checkpoint, args.text)):
         print(f"{label}\t{p:.4f}\t{text}")
     return 0
 
 
 def _cmd_sample(args) -> int:
-    from . import tasks
-    print(tasks.sample(args.checkpoint, args.prefix, args.length, args.temperature, args.top_k, args.seed))
+    print(inference.sample(args.checkpoint, args.prefix, args.length, args.temperature, args.top_k, args.seed))
     return 0
 
 
 def _cmd_gradcheck(args) -> int:
-    from . import selfcheck
-    from .gradcheck import DEFAULT_TOLERANCE
     start = time.perf_counter()
     reports = selfcheck.run_all(seed=args.seed, T=args.steps, B=args.batch, I=args.input_size, H=args.hidden)
     print(f"Gradient check, float64 central differences (T={args.steps}, B={args.batch}, "
@@ -157,8 +162,8 @@ def _cmd_gradcheck(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from . import bench
-    return bench.run_suite(quick=args.quick, libraries=args.libraries, out_dir=args.out, rounds=args.rounds,
+    from .app.bench import run_suite
+    return run_suite(quick=args.quick, libraries=args.libraries, out_dir=args.out, rounds=args.rounds,
                            cells=args.cells, plot=not args.no_plot, dtypes=args.dtypes)
 
 
@@ -172,11 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", formatter_class=_Formatter, help="accuracy/loss (or perplexity) of a checkpoint",
                        description="Evaluate a trained model on a split of its own data (recorded in the "
                                    "checkpoint) or of --data; classifiers also print a confusion matrix.")
-    p.add_argument("checkpoint", help="a .npz written by `rnnscratch train` (e.g. runs/sentiment/best.npz)")
+    p.add_argument("checkpoint", help="a .npz written by `rnnscratch train` (e.g. runs/classify/best.npz)")
     p.add_argument("--data", help="evaluate on this source instead of the one the model was trained on")
-    p.add_argument("--format", choices=("imdb", "csv", "tsv", "fasttext", "folder", "text"))
-    p.add_argument("--split", choices=("train", "test"), default="test",
-                   help="which split (charlm: test means the held-out end of the text)")
+    p.add_argument("--format", choices=FORMATS)
+    p.add_argument("--split", choices=inference.SPLITS, default="test",
+                   help="which split (lm: test means the held-out end of the text)")
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("predict", formatter_class=_Formatter, help="label and probability for texts",
                        description="Classify each TEXT with a trained classifier; prints label, probability, text.")
@@ -193,9 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="makes the sample reproducible")
     p.set_defaults(func=_cmd_sample)
     g = sub.add_parser("gradcheck", formatter_class=_Formatter, help="prove every backward pass against finite differences",
-                       description="Gradient-check RNN (tanh/relu), LSTM, GRU (with and without variable "
-                                   "lengths), linear, embedding, dropout and both losses in float64, and "
-                                   "print one row per function. Exit status 1 if any check fails.")
+                       description=f"Gradient-check every registered recurrent cell ({', '.join(CELL_NAMES)}; "
+                                   "with and without variable lengths), linear, embedding, dropout and both "
+                                   "losses in float64, and print one row per function. Exit status 1 if any "
+                                   "check fails.")
     g.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     g.add_argument("--steps", type=_positive_int, default=6, help="sequence length T")
     g.add_argument("--batch", type=_positive_int, default=3, help="batch size B")
@@ -210,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="tiny shapes, one round: checks the suite runs")
     b.add_argument("--libraries", help="comma-separated subset of numpy,cupy,torch,torch-cuda (default: all present)")
     b.add_argument("--cells", default="rnn,lstm,gru", help="comma-separated cells")
-    b.add_argument("--dtypes", default="float32,float64", help="comma-separated dtypes")
+    b.add_argument("--dtypes", default=",".join(backend.FLOAT_DTYPES), help="comma-separated dtypes")
     b.add_argument("--rounds", type=_positive_int, default=5, help="alternating rounds per library")
     b.add_argument("--out", default=os.path.join("benchmarks", "results"), help="folder for the result files")
     b.add_argument("--no-plot", action="store_true", help="skip the PNG")

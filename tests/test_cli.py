@@ -6,12 +6,17 @@ import sys
 
 import pytest
 
-from rnnscratch.cli import main
+from rnnscratch import backend
+from rnnscratch.app.config import FORMATS, TASKS
+from rnnscratch.cli import build_parser, main
+from rnnscratch.functional.cells import CELL_NAMES
+from rnnscratch.optim import OPTIMIZERS
 
 
-def run(*argv):
+def run(*argv, cwd=None):
     """Run the CLI in a subprocess (as a user would) and return the CompletedProcess."""
-    return subprocess.run([sys.executable, "-m", "rnnscratch", *map(str, argv)], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "rnnscratch", *map(str, argv)], capture_output=True, text=True,
+                          cwd=cwd)
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +47,10 @@ def test_predict_and_evaluate_from_the_checkpoint_alone(sentiment_run):
     assert done.returncode == 0 and "accuracy 100.00%" in done.stdout and "predicted" in done.stdout
 
 
-def test_charlm_smoke_and_sample(tmp_path):
+def test_lm_smoke_and_sample(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("the cat sat on the mat. the dog sat on the log.\n" * 40)
-    done = run("train", "--task", "charlm", "--data", corpus, "--hidden", 16, "--embed", 8, "--layers", 1,
+    done = run("train", "--task", "lm", "--data", corpus, "--hidden", 16, "--embed", 8, "--layers", 1,
                "--max-len", 20, "--batch-size", 4, "--steps", 5, "--out", tmp_path / "lm", "--quiet")
     assert done.returncode == 0, done.stderr
     assert "validation loss" in done.stdout
@@ -56,16 +61,19 @@ def test_charlm_smoke_and_sample(tmp_path):
     assert run("evaluate", tmp_path / "lm" / "last.npz").returncode == 0
 
 
-def test_names_task_on_a_class_folder_with_tbptt_and_resume(tmp_path):
+def test_char_classifier_on_a_class_folder_with_tbptt_and_resume(tmp_path):
     names = tmp_path / "names"
     names.mkdir()
     (names / "English.txt").write_text("\n".join(["Smith", "Jones", "Brown", "Taylor", "Wilson", "Evans"] * 3))
     (names / "Italian.txt").write_text("\n".join(["Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano"] * 3))
-    assert main(["train", "--task", "names", "--data", str(names), "--hidden", "8", "--epochs", "2", "--bptt", "3",
+    names_task = ["--task", "classify", "--tokenizer", "char", "--data", str(names), "--model", "gru"]
+    assert main(["train", *names_task, "--hidden", "8", "--epochs", "2", "--bptt", "3",
                  "--out", str(tmp_path / "n"), "--quiet"]) == 0
-    assert main(["train", "--task", "names", "--data", str(names), "--hidden", "8", "--epochs", "3", "--bptt", "3",
+    assert main(["train", *names_task, "--hidden", "8", "--epochs", "3", "--bptt", "3",
                  "--out", str(tmp_path / "n"), "--resume", str(tmp_path / "n" / "last.npz"), "--quiet"]) == 0
     assert len(json.loads((tmp_path / "n" / "history.json").read_text())) == 3
+    done = run("predict", tmp_path / "n" / "best.npz", "Rossini")
+    assert done.returncode == 0 and done.stdout.split("\t")[0] in ("English", "Italian")
 
 
 def test_csv_data_with_a_separate_test_file(tmp_path):
@@ -87,7 +95,9 @@ def test_imdb_smoke(data_dir, tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["train", "--data", "missing.csv"], "missing.csv: no such file or folder"),
     (["train", "--no-such-option"], "unrecognized arguments: --no-such-option"),
-    (["train", "--task", "charlm", "--data", "embedded"], "a language model trains on a plain-text corpus"),
+    (["train", "--task", "lm", "--data", "embedded"], "a language model trains on a plain-text corpus"),
+    (["train", "--task", "sentiment"], "invalid choice: 'sentiment'"),
+    (["evaluate", "nope.npz", "--split", "validation"], "invalid choice: 'validation'"),
     (["predict", "nope.npz", "hi"], "checkpoint not found: nope.npz"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, message, tmp_path):
@@ -115,9 +125,26 @@ def test_empty_dataset_truncated_and_foreign_checkpoints(tmp_path, sentiment_run
     assert lm_done.returncode == 2 and "holds a classifier" in lm_done.stderr
 
 
-def test_gradcheck_command():
-    done = run("gradcheck")
-    assert done.returncode == 0 and "13/13 passed" in done.stdout
+def test_gradcheck_command_has_a_row_per_registered_cell():
+    done = run("gradcheck", "--steps", 3)
+    rows = [line.split("  ")[0].strip() for line in done.stdout.splitlines() if line.endswith(("PASS", "FAIL"))]
+    assert done.returncode == 0 and f"{len(rows)}/{len(rows)} passed" in done.stdout
+    assert rows[:2 * len(CELL_NAMES)] == [row for name in CELL_NAMES for row in (name, f"{name} (lengths)")]
+
+
+def test_default_out_folder_is_runs_slash_task(tmp_path):
+    done = run("train", "--epochs", 1, "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "runs" / "classify" / "best.npz").exists()
+    assert os.path.join("runs", "classify") in done.stdout.splitlines()[-1]
+
+
+def test_choices_come_from_their_one_home():
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    choices = {a.dest: a.choices for a in train._actions if a.choices}
+    assert tuple(choices["task"]) == TASKS and tuple(choices["model"]) == CELL_NAMES
+    assert tuple(choices["optimizer"]) == tuple(OPTIMIZERS) and tuple(choices["format"]) == FORMATS
+    assert tuple(choices["dtype"]) == backend.FLOAT_DTYPES
 
 
 def test_help_explains_every_option():

@@ -3,10 +3,10 @@ from .batching import BucketIterator, pad_sequences, stream_batches
 from .datasets import (DataError, TextDataset, fasttext_labels, folder_per_class, imdb, sentiment_phrases,
                        text_corpus, text_label_file)
 from .download import DownloadError, cache_dir, fetch, sha256sum
-from .tokenize import CharTokenizer, WordTokenizer, get_tokenizer
+from .tokenize import TOKENIZERS, CharTokenizer, WordTokenizer, get_tokenizer
 from .vocab import PAD, UNK, Vocab
 
-__all__ = ["CharTokenizer", "WordTokenizer", "get_tokenizer", "Vocab", "PAD", "UNK", "pad_sequences",
+__all__ = ["CharTokenizer", "WordTokenizer", "get_tokenizer", "TOKENIZERS", "Vocab", "PAD", "UNK", "pad_sequences",
            "BucketIterator", "stream_batches", "imdb", "text_corpus", "fasttext_labels", "folder_per_class",
            "text_label_file", "sentiment_phrases", "TextDataset", "DataError", "DownloadError", "fetch",
            "cache_dir", "sha256sum"]

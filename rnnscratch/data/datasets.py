@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy
 
 from .download import fetch
-from .phrases import sentiment_phrases as _phrases
+from .phrases import phrase_rows
 
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 IMDB_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
@@ -311,5 +311,5 @@ def _column(choice, header, known, default, name, path):
 
 def sentiment_phrases(split="train"):
     """The embedded negation set (see :mod:`rnnscratch.data.phrases`) as a dataset: 0 = neg, 1 = pos."""
-    texts, labels = _phrases(split)
+    texts, labels = phrase_rows(split)
     return TextDataset(texts, labels, ["neg", "pos"], f"embedded:sentiment_phrases:{split}")

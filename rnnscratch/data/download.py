@@ -1,4 +1,4 @@
-"""Downloads into a cache, verified by SHA-256, written atomically.
+"""Downloads into a cache, verified by SHA-256, written atomically (:func:`rnnscratch.files.atomic_open`).
 
 Cache folder: ``$RNNSCRATCH_DATA_DIR``, else ``$XDG_CACHE_HOME/rnnscratch``, else ``~/.cache/rnnscratch``.
 ``RNNSCRATCH_OFFLINE=1`` never touches the network. A cached file whose checksum does not match (a
@@ -10,10 +10,11 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from ..files import atomic_open
 
 
 class DownloadError(RuntimeError):
@@ -51,25 +52,20 @@ def fetch(url, relative_path, sha256, quiet=False, timeout=30) -> Path:
         target.unlink()
     if offline():
         raise DownloadError(f"{target} is not in the cache and RNNSCRATCH_OFFLINE=1 forbids downloading; {manual}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".download-", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as out:
-            _copy_from_url(url, out, quiet, timeout)
-        actual = sha256sum(tmp)
-        if actual != sha256:
-            raise DownloadError(f"{url}: checksum mismatch after download (expected sha256 {sha256}, got {actual}); "
-                                f"the file was discarded. Try again, or {manual}")
-        os.replace(tmp, target)
+        with atomic_open(target, "wb") as out:          # a raise inside discards the temporary file
+            actual = _copy_from_url(url, out, quiet, timeout)
+            if actual != sha256:
+                raise DownloadError(f"{url}: checksum mismatch after download (expected sha256 {sha256}, got "
+                                    f"{actual}); the file was discarded. Try again, or {manual}")
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise DownloadError(f"could not download {url} ({exc}); {manual}") from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return target
 
 
 def _copy_from_url(url, out, quiet, timeout):
+    """Copy ``url``'s body into the binary file ``out``; return its SHA-256 (hex)."""
+    digest = hashlib.sha256()
     with urllib.request.urlopen(url, timeout=timeout) as response:
         total = int(response.headers.get("Content-Length") or 0)
         done, shown = 0, -1
@@ -78,6 +74,7 @@ def _copy_from_url(url, out, quiet, timeout):
             if not block:
                 break
             out.write(block)
+            digest.update(block)
             done += len(block)
             if not quiet and total:
                 percent = 100 * done // total
@@ -89,3 +86,4 @@ def _copy_from_url(url, out, quiet, timeout):
             print(file=sys.stderr)
         if total and done != total:
             raise DownloadError(f"{url}: the connection closed after {done} of {total} bytes")
+    return digest.hexdigest()

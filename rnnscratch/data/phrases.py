@@ -26,8 +26,10 @@ def _phrases():
                         yield text, polarity ^ negated, "test" if held_out else "train"
 
 
-def sentiment_phrases(split="train"):
-    """``(texts, labels)`` of the ``"train"`` or ``"test"`` split; label 1 = positive, 0 = negative."""
+def phrase_rows(split="train"):
+    """``(texts, labels)`` of the ``"train"`` or ``"test"`` split; label 1 = positive, 0 = negative.
+
+    The raw lists; :func:`rnnscratch.data.sentiment_phrases` wraps them in a ``TextDataset``."""
     if split not in ("train", "test"):
         raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
     rows = [(t, y) for t, y, s in _phrases() if s == split]

@@ -44,12 +44,13 @@ class WordTokenizer:
         return " ".join(tokens)
 
 
+TOKENIZERS = {"char": CharTokenizer, "word": WordTokenizer}    # the names get_tokenizer knows
+
+
 def get_tokenizer(name_or_callable):
-    """``"char"``, ``"word"`` or any callable."""
+    """A new tokenizer named in :data:`TOKENIZERS` (``"char"``, ``"word"``), or any callable as it is."""
     if callable(name_or_callable):
         return name_or_callable
-    if name_or_callable == "char":
-        return CharTokenizer()
-    if name_or_callable == "word":
-        return WordTokenizer()
-    raise ValueError(f"tokenizer: expected 'char', 'word' or a callable, got {name_or_callable!r}")
+    if name_or_callable in TOKENIZERS:
+        return TOKENIZERS[name_or_callable]()
+    raise ValueError(f"tokenizer: expected {', '.join(map(repr, TOKENIZERS))} or a callable, got {name_or_callable!r}")

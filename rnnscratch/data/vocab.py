@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
+
+from ..files import atomic_write
 
 PAD, UNK = "<pad>", "<unk>"
 
@@ -71,10 +72,8 @@ class Vocab:
         return cls(d["itos"], d.get("counts"), d.get("unk") or UNK)
 
     def save(self, path):
-        tmp = f"{path}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, ensure_ascii=False)
-        os.replace(tmp, path)
+        """Write :meth:`to_dict` as UTF-8 JSON to ``path``, atomically."""
+        atomic_write(path, json.dumps(self.to_dict(), ensure_ascii=False))
 
     @classmethod
     def load(cls, path):

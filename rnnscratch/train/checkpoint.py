@@ -3,22 +3,29 @@
 Layout: ``model/<parameter name>`` arrays, ``optim/<index>/<buffer>`` arrays, ``carry/<k>`` arrays (a
 recurrent state carried mid-epoch), and ``meta``: one JSON string with the model's class and
 constructor config, dtype, epoch/step, vocabulary, optimizer and schedule hyper-parameters, the
-random generators' states and the training history. Loading never unpickles anything.
+random generators' states, the training history and ``extra``. Loading never unpickles anything.
 
-Writing goes to a temporary file in the same folder, is flushed to disk, then renamed over the target
-(an atomic step on POSIX), so a crash leaves either the old checkpoint or the new one, never half of one.
+``extra`` is the application's own record, any JSON-serialisable dict that this module stores and
+returns untouched (``meta["extra"]``) and never interprets. rnnscratch's command line stores there an
+:class:`rnnscratch.app.config.RunInfo` (``RunInfo.to_dict()``: task, tokenizer, label names, maximum
+length, where the data came from and how it was split), which is all ``evaluate``, ``predict`` and
+``sample`` need besides the weights and the vocabulary.
+
+Writing goes through :func:`rnnscratch.files.atomic_open` (a temporary file in the same folder, flushed
+to disk, then renamed over the target), so a crash leaves either the old checkpoint or the new one,
+never half of one.
 """
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy
 
 from .. import backend
+from ..files import atomic_open
 from ..nn.models import build_model
 
 FORMAT = 1
@@ -84,19 +91,8 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, *, epoch=0, ste
         for k, a in enumerate(parts):
             arrays[f"carry/{k}"] = backend.to_numpy(a)
     arrays["meta"] = numpy.array(json.dumps(meta, default=_json_default))
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            numpy.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, "wb") as f:
+        numpy.savez(f, **arrays)
     return path
 
 
@@ -107,7 +103,6 @@ class Checkpoint:
     meta: dict
     optimizer_state: dict | None = None
     carry: object = None
-    arrays: dict = field(default_factory=dict, repr=False)
 
     @property
     def vocab(self):
@@ -154,4 +149,4 @@ def load_checkpoint(path, dtype=None) -> Checkpoint:
     if "carry" in meta:
         parts = tuple(backend.to_device(arrays[f"carry/{k}"]) for k in range(meta["carry"]["n"]))
         carry = parts if meta["carry"]["tuple"] else parts[0]
-    return Checkpoint(model=model, meta=meta, optimizer_state=optimizer_state, carry=carry, arrays=arrays)
+    return Checkpoint(model=model, meta=meta, optimizer_state=optimizer_state, carry=carry)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from rnnscratch import datasets
+from rnnscratch.data import datasets
 from rnnscratch.data import BucketIterator, Vocab, WordTokenizer
 
 
@@ -163,3 +163,11 @@ def test_real_tinyshakespeare(data_dir, monkeypatch):
     monkeypatch.setenv("RNNSCRATCH_OFFLINE", "1")            # must come from the cache, verified
     text = datasets.text_corpus("tinyshakespeare", "all")
     assert len(text) == 1115394 and text.startswith("First Citizen:")
+
+
+def test_the_raw_phrase_rows_are_the_datasets_lists():
+    from rnnscratch.data import phrases
+    for split in ("train", "test"):
+        ds = datasets.sentiment_phrases(split)
+        assert phrases.phrase_rows(split) == (ds.texts, ds.labels)
+    assert not hasattr(phrases, "sentiment_phrases")            # one public sentiment_phrases: the dataset

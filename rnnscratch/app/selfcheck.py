@@ -1,6 +1,8 @@
 """Gradient-check every hand-written backward pass in the package, on fresh random float64 inputs.
 
-This is what ``rnnscratch gradcheck`` runs: one row per function with its worst relative error.
+This is what ``rnnscratch gradcheck`` runs: one row per function with its worst relative error. The
+recurrent cells come from the registry (:data:`rnnscratch.functional.cells.CELLS`), so a registered
+cell is checked here with no edit.
 """
 from __future__ import annotations
 
@@ -8,41 +10,24 @@ from functools import partial
 
 import numpy
 
-from . import functional as F
-from .gradcheck import DEFAULT_TOLERANCE, check_function, check_gradients
-
-
-def recurrent_inputs(rng, num_gates, T, B, I, H, cell_state=False, scale=0.5):
-    """Random float64 inputs for a sequence forward, keyed by its argument names: x, h0 (, c0), W_ih,
-    W_hh, b_ih, b_hh. Weights ~ N(0, scale^2), small biases: gates neither dead nor saturated."""
-    inputs = {
-        "x": rng.standard_normal((T, B, I)),
-        "h0": rng.standard_normal((B, H)) * 0.5,
-        "W_ih": rng.standard_normal((num_gates * H, I)) * scale,
-        "W_hh": rng.standard_normal((num_gates * H, H)) * scale,
-        "b_ih": rng.standard_normal(num_gates * H) * 0.1,
-        "b_hh": rng.standard_normal(num_gates * H) * 0.1,
-    }
-    if cell_state:
-        inputs["c0"] = rng.standard_normal((B, H)) * 0.5
-    return inputs
+from .. import functional as F
+from ..functional.cells import CELLS
+from ..functional.losses import IGNORE_INDEX
+from ..gradcheck import DEFAULT_TOLERANCE, check_function, check_gradients
 
 
 def run_all(seed=0, T=6, B=3, I=4, H=5):
-    """Return ``{check name: GradcheckReport}`` for every backward pass, with variable lengths for
-    the recurrent cells (lengths ``T, 1, ...``) so the padding path is proven too."""
+    """Return ``{check name: GradcheckReport}`` for every backward pass: each registered cell (rows named
+    by the registry), again with variable lengths ``T, 1, ...`` (row ``"<cell> (lengths)"``) so the
+    padding path is proven too, then linear, embedding, dropout and the two losses."""
     rng = numpy.random.default_rng(seed)
     lengths = numpy.array([T, 1] + [max(1, T - k) for k in range(2, B)])[:B]   # full, length 1, ...
     reports = {}
-    for name, forward, backward, gates, has_c in [
-        ("rnn_tanh", partial(F.rnn_forward, nonlinearity="tanh"), F.rnn_backward, 1, False),
-        ("rnn_relu", partial(F.rnn_forward, nonlinearity="relu"), F.rnn_backward, 1, False),
-        ("lstm", F.lstm_forward, F.lstm_backward, 4, True),
-        ("gru", F.gru_forward, F.gru_backward, 3, False),
-    ]:
-        inputs = recurrent_inputs(rng, gates, T, B, I, H, has_c)
-        reports[name] = check_function(forward, backward, inputs, seed=seed)
-        reports[name + " (lengths)"] = check_function(partial(forward, lengths=lengths), backward, inputs, seed=seed)
+    for name, cell in CELLS.items():
+        inputs = cell.random_inputs(rng, T, B, I, H)
+        reports[name] = check_function(cell.forward, cell.backward, inputs, seed=seed)
+        reports[name + " (lengths)"] = check_function(partial(cell.forward, lengths=lengths), cell.backward, inputs,
+                                                      seed=seed)
     reports["linear"] = check_function(F.linear_forward, F.linear_backward,
                                        {"x": rng.standard_normal((B, I)), "W": rng.standard_normal((H, I)),
                                         "b": rng.standard_normal(H)}, seed=seed)
@@ -54,7 +39,7 @@ def run_all(seed=0, T=6, B=3, I=4, H=5):
                                         {"x": rng.standard_normal((B, H))}, seed=seed)
     logits = rng.standard_normal((2 * B, 5))
     targets = rng.integers(0, 5, size=2 * B)
-    targets[0] = -100
+    targets[0] = IGNORE_INDEX
     reports["softmax_cross_entropy"] = check_gradients(
         lambda: F.softmax_cross_entropy(logits, targets)[0], {"logits": logits},
         {"logits": F.softmax_cross_entropy(logits, targets)[1]}, seed=seed)

@@ -1,0 +1,109 @@
+"""The training job: ``train(config) -> metrics``, what ``rnnscratch train`` runs.
+
+It prepares the data (:mod:`rnnscratch.app.data`), builds the model and the optimizer from a
+:class:`~rnnscratch.app.config.TrainConfig`, fits with :class:`~rnnscratch.train.Trainer` (which writes
+``last.npz``, ``best.npz``, ``history.json``/``.csv`` into ``config.out``, each checkpoint carrying the
+run's :class:`~rnnscratch.app.config.RunInfo`), evaluates the best weights, and writes ``metrics.json``
+and ``history.png`` next to them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import numpy
+
+from .. import backend, nn, optim
+from ..files import atomic_open, atomic_write
+from ..train import Trainer, TruncatedBPTT, load_checkpoint
+from .config import RunInfo, TrainConfig
+from .data import prepare
+
+
+def build_model(config: TrainConfig, vocab, label_names=None):
+    """A ``LanguageModel`` (``config.task == "lm"``) or a ``SequenceClassifier`` into ``label_names``,
+    over the tokens of ``vocab`` (a :class:`~rnnscratch.data.Vocab`), seeded by ``config.seed``."""
+    c = config
+    if c.task == "lm":
+        return nn.LanguageModel(len(vocab), hidden_size=c.hidden, embed_dim=c.embed or None, cell=c.model,
+                                num_layers=c.layers, dropout=c.dropout, rng=c.seed)
+    return nn.SequenceClassifier(len(vocab), len(label_names), embed_dim=c.embed, hidden_size=c.hidden, cell=c.model,
+                                 num_layers=c.layers, bidirectional=c.bidirectional, dropout=c.dropout,
+                                 pooling=c.pooling, padding_idx=vocab.pad_index, rng=c.seed)
+
+
+def build_optimizer(config: TrainConfig, model):
+    """``(optimizer, scheduler or None)``: ``config.optimizer`` at ``config.lr``, stepped per epoch by
+    ``config.schedule`` (``step``: halve every third of the epochs; ``cosine``: down to 0 at the end)."""
+    hyper = {"lr": config.lr}
+    if config.weight_decay:
+        hyper["weight_decay"] = config.weight_decay
+    optimizer = optim.OPTIMIZERS[config.optimizer](model.parameters(), **hyper)
+    epochs = max(1, config.epochs)
+    schedules = {"none": lambda: None, "step": lambda: optim.StepLR(optimizer, max(1, epochs // 3), 0.5),
+                 "cosine": lambda: optim.CosineAnnealingLR(optimizer, epochs)}
+    return optimizer, schedules[config.schedule]()
+
+
+def build_bptt(config: TrainConfig):
+    """A :class:`~rnnscratch.train.TruncatedBPTT` (``k1 = bptt``, ``k2 = k1`` unless given), or None."""
+    k1 = config.k1 or config.bptt
+    return TruncatedBPTT(k1, config.k2 or k1) if k1 else None
+
+
+def train(config: TrainConfig) -> dict:
+    """Train as ``config`` says; return the metrics it also writes to ``<out>/metrics.json``.
+
+    Metrics: ``task``, ``epochs``, ``steps``, ``train_seconds``, ``tokens_per_second``, ``parameters``,
+    then ``val_<metric>`` and ``test_<metric>`` of the best weights (classify: loss and accuracy; lm:
+    loss and perplexity) where there is such a part. Selects the backend and dtype globally.
+    """
+    c = config.resolved()
+    backend.set_backend(c.backend)
+    backend.set_default_dtype(c.dtype)
+    nn.init.manual_seed(c.seed)
+    data = prepare(c)
+    model = build_model(c, data.vocab, data.label_names)
+    optimizer, scheduler = build_optimizer(c, model)
+    run_info = RunInfo.of_run(c, data.label_names)
+    trainer = Trainer(model, optimizer, c.task, bptt=build_bptt(c), clip=c.clip or None, scheduler=scheduler,
+                      out_dir=c.out, patience=c.patience, vocab=data.vocab.to_dict(), quiet=c.quiet,
+                      extra=run_info.to_dict(), max_steps=c.steps)
+    if c.resume:
+        trainer.resume(c.resume)
+    if not c.quiet:
+        n_train, n_val, n_test = data.sizes
+        unit = "tokens" if c.task == "lm" else "examples"
+        print(f"{c.task}: {n_train} train / {n_val} validation / {n_test} test {unit}, vocabulary {len(data.vocab)}, "
+              f"{type(model).__name__} {c.model} with {model.num_parameters():,} parameters, "
+              f"backend {c.backend} {c.dtype}", flush=True)
+    start = time.perf_counter()
+    trainer.fit(data.train, data.val, epochs=c.epochs)
+    train_seconds = time.perf_counter() - start
+    best = os.path.join(c.out, "best.npz")
+    if data.val is not None and os.path.exists(best):
+        model.load_state_dict(load_checkpoint(best).model.state_dict())
+    metrics = {"task": c.task, "epochs": len(trainer.history), "steps": trainer.step,
+               "train_seconds": train_seconds,
+               "tokens_per_second": float(numpy.mean([h["tokens_per_second"] for h in trainer.history])),
+               "parameters": model.num_parameters()}
+    for part, batches in (("val", data.val), ("test", data.test)):
+        if batches is not None:
+            metrics.update({f"{part}_{k}": v for k, v in trainer.evaluate(batches).items()})
+    atomic_write(os.path.join(c.out, "metrics.json"), json.dumps(metrics, indent=2))
+    plot_history(trainer.history, os.path.join(c.out, "history.png"))
+    return metrics
+
+
+def plot_history(history, path):
+    """Loss/accuracy curves per epoch as a PNG at ``path``, written atomically; returns ``path``, or
+    None (nothing written) when matplotlib is not installed (it is the ``plot`` extra)."""
+    try:
+        from ..viz import training_curves
+    except ImportError:
+        return None
+    fig = training_curves(history)
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=100)
+    return path
