@@ -18,7 +18,7 @@ from ..data import TOKENIZERS
 from ..functional.cells import CELL_NAMES
 from ..nn.models import POOLINGS
 from ..optim import OPTIMIZERS
-from ..train.trainer import TASKS
+from ..train import TASK_NAMES as TASKS
 
 FORMATS = ("imdb", "csv", "tsv", "fasttext", "folder", "text")
 LABELLED_FORMATS = tuple(f for f in FORMATS if f != "text")      # the formats that carry labels

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from rnnscratch.app.config import LEGACY_TASKS, TASK_DEFAULTS, RunInfo, TrainConfig
-from rnnscratch.train.trainer import TASKS
+from rnnscratch.train import TASK_NAMES as TASKS
 
 
 @pytest.mark.parametrize("task", TASKS)
