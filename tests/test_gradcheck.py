@@ -1,4 +1,6 @@
 """The gradient checker must accept correct backward passes and catch wrong ones."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -51,7 +53,7 @@ def test_transposed_recurrent_weight_is_caught(rng):
     inputs = CELLS[0].make_inputs(rng, 5, 2, 3, 4)
 
     def transposed_backward(d_out, d_h_n, cache):
-        bad_cache = dict(cache, W_hh=cache["W_hh"].T.copy())
+        bad_cache = dataclasses.replace(cache, W_hh=cache.W_hh.T.copy())
         return F.rnn_backward(d_out, d_h_n, bad_cache)
 
     report = check_function(CELLS[0].forward, transposed_backward, inputs)

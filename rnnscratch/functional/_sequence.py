@@ -1,33 +1,50 @@
-"""What the three recurrent cells share: argument checks, the length mask, in-place sigmoid.
+"""What the three recurrent cells' sequence functions share: argument checks, the cache's common
+fields, the backward's prologue and the after-sweep weight gradients.
 
 Kept apart from the equations so that ``rnn.py``, ``lstm.py`` and ``gru.py`` read as math.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 from .. import backend
-from .._checks import check_integer_array, check_same_float_dtype, check_shape
+from .._checks import check_same_float_dtype, check_shape
+from .masking import length_mask
+
+NOT_SAVED = ("x", "W_ih", "W_hh", "workspace")
+"""Cache fields that exist whether or not BPTT keeps anything: the input, the weights, the buffers."""
 
 
-def sigmoid_(a, xp):
-    """In place: ``a = sigmoid(a)``, written as ``0.5 * (1 + tanh(a / 2))``.
+@dataclass
+class SequenceCache:
+    """What a sequence forward keeps for its backward; each cell's cache adds its own fields.
 
-    The tanh form never overflows (``1 / (1 + exp(-a))`` warns for a < -88 in float32) and costs
-    the same four element-wise passes.
+    Attributes:
+        x: ``(T, B, I)`` the input.  hs: ``(T + 1, B, H)`` with ``hs[0] = h0`` and ``hs[t + 1] = h_t``.
+        W_ih, W_hh: the weights (references, not copies).
+        mask: ``(T, B, 1)`` bool length mask, or None when every sequence has all T steps.
+        workspace: the :class:`~rnnscratch.functional.workspace.Workspace` whose buffers some fields
+            live in (the cache is valid until the next forward with it), or None.
     """
-    a *= 0.5
-    xp.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
-    return a
+    x: object
+    hs: object
+    W_ih: object
+    W_hh: object
+    mask: object
+    workspace: object
+
+    def saved_arrays(self):
+        """The arrays kept only for the backward (states, gates, mask): not the input or the weights."""
+        values = (getattr(self, f.name) for f in fields(self) if f.name not in NOT_SAVED)
+        return [v for v in values if hasattr(v, "nbytes")]
 
 
-def prepare_sequence(x, h0, W_ih, W_hh, b_ih, b_hh, num_gates, lengths=None, c0=None):
+def prepare_sequence(x, h0, W_ih, W_hh, b_ih, b_hh, num_gates, lengths=None, c0=None, has_cell_state=False):
     """Validate a sequence call and return ``(xp, T, B, H, h0, c0, mask)``.
 
     Shapes: ``x (T, B, I)``, ``h0, c0 (B, H)`` or None (zeros), ``W_ih (G*H, I)``, ``W_hh (G*H, H)``,
     ``b_ih, b_hh (G*H,)`` with G = ``num_gates`` (1 RNN, 4 LSTM, 3 GRU), ``lengths (B,)`` ints in [1, T].
-    ``mask`` is a ``(T, B, 1)`` bool array (True where step t is inside sequence b) or None when every
-    sequence has the full length T, so the common case pays nothing for variable-length support.
+    ``c0`` is only read when ``has_cell_state``. ``mask`` is :func:`~rnnscratch.functional.masking.length_mask`'s.
     """
     xp = backend.array_module(x=x, h0=h0, c0=c0, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh, lengths=lengths)
     check_shape("W_hh", W_hh, (None, None))
@@ -44,33 +61,11 @@ def prepare_sequence(x, h0, W_ih, W_hh, b_ih, b_hh, num_gates, lengths=None, c0=
     if h0 is None:
         h0 = xp.zeros((B, H), dtype=x.dtype)
     check_shape("h0", h0, (B, H))
-    if num_gates == 4:
+    if has_cell_state:
         if c0 is None:
             c0 = xp.zeros((B, H), dtype=x.dtype)
         check_shape("c0", c0, (B, H))
-    mask = None if lengths is None else length_mask(lengths, T, B, xp)
-    return xp, T, B, H, h0, c0, mask
-
-
-def length_mask(lengths, T, B, xp):
-    """``(T, B, 1)`` bool mask, True where ``t < lengths[b]``; None when all lengths equal T."""
-    check_shape("lengths", lengths, (B,))
-    check_integer_array("lengths", lengths)
-    host = backend.to_numpy(lengths)
-    if host.min() < 1 or host.max() > T:
-        bad = int(host.min()) if host.min() < 1 else int(host.max())
-        raise ValueError(f"lengths: every length must be in [1, T={T}], got {bad}")
-    if host.min() == T:
-        return None
-    lengths = xp.asarray(lengths)
-    return (xp.arange(T)[:, None] < lengths[None, :])[:, :, None]
-
-
-def masked_upstream(d_out, mask, xp):
-    """Upstream gradient with padded steps zeroed (their outputs are constant zeros)."""
-    if mask is None:
-        return d_out
-    return xp.where(mask, d_out, 0)
+    return xp, T, B, H, h0, c0, length_mask(lengths, T, B, xp)
 
 
 def final_state_gradient(name, d_state, like, xp):
@@ -84,27 +79,29 @@ def final_state_gradient(name, d_state, like, xp):
     return d_state.copy()
 
 
-def start_backward(d_out, d_final, name_final, cache):
+def start_backward(d_out, d_h_n, cache):
     """Common prologue of a sequence backward: ``(xp, d_out, dh)``.
 
-    ``d_out`` is checked and masked at padded steps; ``dh`` is a private copy of the final-state
-    gradient that the sweep will accumulate into.
+    ``d_out`` is checked and zeroed at padded steps (their outputs are constant zeros); ``dh`` is a
+    private copy of the final state's gradient that the sweep will accumulate into.
     """
-    hs, mask = cache["hs"], cache["mask"]
-    xp = backend.array_module(hs=hs, d_out=d_out, **{name_final: d_final})
+    hs, mask = cache.hs, cache.mask
+    xp = backend.array_module(hs=hs, d_out=d_out, d_h_n=d_h_n)
     if d_out is not None:
         check_shape("d_out", d_out, hs[1:].shape)
-        d_out = masked_upstream(d_out, mask, xp)
-    return xp, d_out, final_state_gradient(name_final, d_final, hs[-1], xp)
+        if mask is not None:
+            d_out = xp.where(mask, d_out, 0)
+    return xp, d_out, final_state_gradient("d_h_n", d_h_n, hs[-1], xp)
 
 
 def parameter_gradients(du, dv, x, h_prev, W_ih):
-    """Every gradient that is a sum over time steps, one matrix product each, after the sweep.
+    """The gradients of the input, the weights and the biases from those of the pre-activations.
 
-    ``du (..., G*H)``: gradients of the input-side pre-activations ``x W_ih^T + b_ih`` at every step;
-    ``dv``: those of the hidden-side ``h W_hh^T + b_hh`` (the same array for RNN and LSTM, where both
-    sides enter one sum). ``x (..., I)`` and ``h_prev (..., H)`` are every step's inputs and previous
-    states; ``...`` is ``(T, B)`` for a sequence or ``(B,)`` for one step. Returns x, W_ih, W_hh, b_ih, b_hh.
+    ``du (..., G*H)``: gradients of the input-side pre-activations ``x W_ih^T + b_ih``; ``dv``: those of
+    the hidden-side ``h W_hh^T + b_hh`` (the same array for RNN and LSTM, where both sides enter one
+    sum). ``x (..., I)`` and ``h_prev (..., H)`` are the inputs and previous states; ``...`` is ``(B,)``
+    for one step or ``(T, B)`` for a sequence, where each weight gradient (a sum over steps) is then
+    one matrix product after the sweep. Returns x, W_ih, W_hh, b_ih, b_hh.
     """
     GH = du.shape[-1]
     du2, dv2 = du.reshape(-1, GH), dv.reshape(-1, GH)

@@ -14,46 +14,55 @@ the price is one more forward pass, and the memory for activations is one segmen
 """
 from __future__ import annotations
 
-from .. import backend
-from .gru import gru_backward, gru_forward
-from .lstm import lstm_backward, lstm_forward
-from .rnn import rnn_backward, rnn_forward
+from dataclasses import dataclass
 
-_CELLS = {
-    "rnn_tanh": (lambda x, s, p, ws: rnn_forward(x, s[0], *p, nonlinearity="tanh", workspace=ws), rnn_backward),
-    "rnn_relu": (lambda x, s, p, ws: rnn_forward(x, s[0], *p, nonlinearity="relu", workspace=ws), rnn_backward),
-    "gru": (lambda x, s, p, ws: gru_forward(x, s[0], *p, workspace=ws), gru_backward),
-    "lstm": (lambda x, s, p, ws: lstm_forward(x, s[0], s[1], *p, workspace=ws), lstm_backward),
-}
+from .. import backend
+from .cells import get_cell
+
+
+@dataclass
+class CheckpointedCache:
+    """What :func:`checkpointed_forward` keeps: the segment-start states, and what it needs to recompute.
+
+    Attributes:
+        cell: the registry name.  x: ``(T, B, I)``.  starts: one state tuple per segment.
+        params: ``(W_ih, W_hh, b_ih, b_hh)``.  segment: steps per segment.  workspace: or None.
+    """
+    cell: str
+    x: object
+    starts: list
+    params: tuple
+    segment: int
+    workspace: object
+
+    def saved_arrays(self):
+        """The arrays kept only for the backward: the segment-start states."""
+        return [s for state in self.starts for s in state if s is not None]
 
 
 def checkpointed_forward(cell, x, state, params, segment, workspace=None):
     """Run a whole sequence keeping only the states at segment starts.
 
     Args:
-        cell: ``"rnn_tanh"``, ``"rnn_relu"``, ``"gru"`` or ``"lstm"``.
-        x: ``(T, B, I)``.  state: ``(h0,)`` or ``(h0, c0)`` for the LSTM (entries may be None).
+        cell: a registered cell name (:data:`~rnnscratch.functional.cells.CELL_NAMES`).
+        x: ``(T, B, I)``.  state: ``(h0,)`` or ``(h0, c0)`` for a cell with a cell state (entries may be None).
         params: ``(W_ih, W_hh, b_ih, b_hh)``.  segment: steps per segment ``S``.
 
     Returns:
-        ``out (T, B, H)``, the final state (a tuple like ``state``), and a cache holding only the
-        segment-start states.
+        ``out (T, B, H)``, the final state (a tuple like ``state``), and a :class:`CheckpointedCache`.
     """
-    if cell not in _CELLS:
-        raise ValueError(f"cell: expected one of {sorted(_CELLS)}, got {cell!r}")
-    if not isinstance(segment, int) or segment < 1:
+    spec = get_cell(cell)
+    if isinstance(segment, bool) or not isinstance(segment, int) or segment < 1:
         raise ValueError(f"segment: expected a positive int, got {segment!r}")
-    forward, _ = _CELLS[cell]
     xp = backend.array_module(x=x)
     T = x.shape[0]
     starts, outs = [], []
     for s in range(0, T, segment):
         starts.append(state)
-        out, *final, _ = forward(x[s:s + segment], state, params, workspace)   # the cache is dropped here
+        out, final, _ = spec.run(x[s:s + segment], state, params, workspace=workspace)   # the cache is dropped
         outs.append(out)
         state = tuple(f.copy() for f in final)
-    cache = {"cell": cell, "x": x, "starts": starts, "params": params, "segment": segment, "workspace": workspace}
-    return xp.concatenate(outs), state, cache
+    return xp.concatenate(outs), state, CheckpointedCache(cell, x, starts, params, segment, workspace)
 
 
 def checkpointed_backward(d_out, d_state, cache):
@@ -62,24 +71,24 @@ def checkpointed_backward(d_out, d_state, cache):
     ``d_out (T, B, H)`` or None; ``d_state`` a tuple like the state (entries may be None).
     Returns the same dict as the cell's sequence backward: x, h0 (, c0), W_ih, W_hh, b_ih, b_hh.
     """
-    forward, backward = _CELLS[cache["cell"]]
-    x, params, segment = cache["x"], cache["params"], cache["segment"]
+    spec = get_cell(cache.cell)
+    x, params, segment = cache.x, cache.params, cache.segment
     xp = backend.array_module(x=x)
     T = x.shape[0]
     totals, dx = None, xp.empty_like(x)
-    for k in reversed(range(len(cache["starts"]))):
+    initial_names = tuple(name + "0" for name in spec.state_names)          # ("h0",) or ("h0", "c0")
+    for k in reversed(range(len(cache.starts))):
         s = k * segment
         e = min(s + segment, T)
-        *_, seg_cache = forward(x[s:e], cache["starts"][k], params, cache["workspace"])   # recompute
-        grads = backward(None if d_out is None else d_out[s:e], *d_state, seg_cache)
+        _, _, segment_cache = spec.run(x[s:e], cache.starts[k], params, workspace=cache.workspace)   # recompute
+        grads = spec.run_backward(None if d_out is None else d_out[s:e], d_state, segment_cache)
         dx[s:e] = grads["x"]
         if totals is None:
             totals = {name: grads[name].copy() for name in ("W_ih", "W_hh", "b_ih", "b_hh")}
         else:
             for name in totals:
                 totals[name] += grads[name]
-        d_state = (grads["h0"], grads["c0"]) if "c0" in grads else (grads["h0"],)
-    totals["x"], totals["h0"] = dx, d_state[0]
-    if len(d_state) == 2:
-        totals["c0"] = d_state[1]
+        d_state = tuple(grads[name] for name in initial_names)
+    totals["x"] = dx
+    totals.update(zip(initial_names, d_state))
     return totals

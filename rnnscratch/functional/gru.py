@@ -22,15 +22,81 @@ Backward, with ``dh_t`` the total gradient reaching ``h_t``::
 
 Shapes: ``x (T, B, I)``, ``h (B, H)``, ``W_ih (3H, I)``, ``W_hh (3H, H)``, ``b_ih, b_hh (3H,)``.
 
-As in the LSTM, the activated gates are stored gate-major, ``(T, 3, B, H)``, so that the element-wise
-work runs on contiguous ``(B, H)`` blocks; the gradients go back to rows ``(T, B, 3H)`` for the GEMMs.
+:func:`gru_step_forward` and :func:`gru_step_backward` are these equations line for line, for one step.
+The sequence functions compute the same thing fast: one GEMM for all input projections, one GEMM per
+weight gradient after the sweep, in-place element-wise work, and, as in the LSTM, the activated gates
+stored gate-major, ``(T, 3, B, H)``, so that the element-wise work runs on contiguous ``(B, H)``
+blocks; the gradients go back to rows ``(T, B, 3H)`` for the GEMMs.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .. import backend
 from .._checks import check_shape
-from ._sequence import parameter_gradients, prepare_sequence, sigmoid_, start_backward
+from ._sequence import SequenceCache, parameter_gradients, prepare_sequence, start_backward
+from .activations import sigmoid, sigmoid_
 from .workspace import allocator
+
+
+# -- the textbook step --------------------------------------------------------------------------------
+@dataclass
+class GRUStepCache:
+    """What one step keeps: inputs, weights, the activated gates and the hidden-side ``v_n``."""
+    x: object
+    h_prev: object
+    W_ih: object
+    W_hh: object
+    r: object
+    z: object
+    n: object
+    v_n: object
+
+
+def gru_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    """One GRU step, the equations line for line.
+
+    ``x (B, I)``, ``h_prev (B, H)``, ``W_ih (3H, I)``, ``W_hh (3H, H)``, ``b_ih, b_hh (3H,)`` -> ``h (B, H)``, cache.
+    """
+    xp = backend.array_module(x=x, h_prev=h_prev, W_ih=W_ih, W_hh=W_hh)
+    check_shape("x", x, (h_prev.shape[0], W_ih.shape[1]))
+    H = h_prev.shape[1]
+    u = x @ W_ih.T + b_ih                                  # input side  (B, 3H): u_r, u_z, u_n
+    v = h_prev @ W_hh.T + b_hh                             # hidden side (B, 3H): v_r, v_z, v_n
+    u_r, u_z, u_n = u[:, :H], u[:, H:2 * H], u[:, 2 * H:]
+    v_r, v_z, v_n = v[:, :H], v[:, H:2 * H], v[:, 2 * H:]
+    r = sigmoid(u_r + v_r)                                 # reset gate
+    z = sigmoid(u_z + v_z)                                 # update gate
+    n = xp.tanh(u_n + r * v_n)                             # candidate
+    h = (1 - z) * n + z * h_prev
+    return h, GRUStepCache(x, h_prev, W_ih, W_hh, r, z, n, v_n)
+
+
+def gru_step_backward(dh, cache):
+    """Gradients of one step from ``dh (B, H)``: dict with x, h_prev, W_ih, W_hh, b_ih, b_hh."""
+    k = cache
+    xp = backend.array_module(dh=dh, n=k.n)
+    dn = dh * (1 - k.z)
+    dz = dh * (k.h_prev - k.n)
+    du_n = dn * (1 - k.n ** 2)
+    dv_n = du_n * k.r
+    dr = du_n * k.v_n
+    du_r = dr * k.r * (1 - k.r)                            # = dv_r
+    du_z = dz * k.z * (1 - k.z)                            # = dv_z
+    du = xp.concatenate([du_r, du_z, du_n], axis=1)        # (B, 3H), gate order r, z, n
+    dv = xp.concatenate([du_r, du_z, dv_n], axis=1)
+    grads = parameter_gradients(du, dv, k.x, k.h_prev, k.W_ih)   # dx = du W_ih, dW_ih = du^T x, dW_hh = dv^T h, ...
+    grads["h_prev"] = dh * k.z + dv @ k.W_hh
+    return grads
+
+
+# -- the sequence: the same equations, fast ------------------------------------------------------------
+@dataclass
+class GRUCache(SequenceCache):
+    """:class:`~rnnscratch.functional._sequence.SequenceCache` plus the activated gates, gate-major
+    ``(T, 3, B, H)`` = [r, z, n], and ``v_n (T, B, H)`` (the hidden side's candidate projection)."""
+    gates: object = None
+    v_n: object = None
 
 
 def gru_preactivate(u, v, gates, v_n, xp):
@@ -104,33 +170,6 @@ def _to_rows(du, dv_n, du_rows, dv_rows, xp):
     xp.copyto(dv_rows[:, 2 * H:], dv_n)
 
 
-def gru_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):
-    """One GRU step. ``x (B, I)``, ``h_prev (B, H)`` -> ``h (B, H)``, cache."""
-    xp = backend.array_module(x=x, h_prev=h_prev, W_ih=W_ih, W_hh=W_hh)
-    check_shape("x", x, (h_prev.shape[0], W_ih.shape[1]))
-    B, H = h_prev.shape
-    gates, v_n, h = xp.empty((3, B, H), dtype=x.dtype), xp.empty_like(h_prev), xp.empty_like(h_prev)
-    u_n = gru_preactivate(x @ W_ih.T + b_ih, h_prev @ W_hh.T + b_hh, gates, v_n, xp)
-    gru_pointwise_forward(gates, u_n, v_n, h_prev, h, xp)
-    cache = {"x": x, "h_prev": h_prev, "W_ih": W_ih, "W_hh": W_hh, "gates": gates, "v_n": v_n}
-    return h, cache
-
-
-def gru_step_backward(dh, cache):
-    """Gradients of one step from ``dh (B, H)``: dict with x, h_prev, W_ih, W_hh, b_ih, b_hh."""
-    gates = cache["gates"]
-    xp = backend.array_module(dh=dh, gates=gates)
-    _, B, H = gates.shape
-    du, dv_n, dh_prev = xp.empty_like(gates), xp.empty_like(dh), xp.empty_like(dh)
-    gru_pointwise_backward(dh, gates, cache["v_n"], cache["h_prev"], du, dv_n, dh_prev, xp)
-    du_rows, dv_rows = xp.empty((B, 3 * H), dtype=dh.dtype), xp.empty((B, 3 * H), dtype=dh.dtype)
-    _to_rows(du, dv_n, du_rows, dv_rows, xp)
-    dh_prev += dv_rows @ cache["W_hh"]
-    grads = parameter_gradients(du_rows, dv_rows, cache["x"], cache["h_prev"], cache["W_ih"])
-    grads["h_prev"] = dh_prev
-    return grads
-
-
 def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, lengths=None, workspace=None):
     """Run the GRU over a whole sequence.
 
@@ -163,9 +202,7 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, lengths=None, workspace=None):
         if mask is not None:
             xp.copyto(hs[t + 1], hs[t], where=~mask[t])
     out = hs[1:] if mask is None else xp.where(mask, hs[1:], 0)
-    cache = {"x": x, "hs": hs, "gates": gates, "v_n": v_n, "W_ih": W_ih, "W_hh": W_hh, "mask": mask,
-             "workspace": workspace}
-    return out, hs[T], cache
+    return out, hs[T], GRUCache(x, hs, W_ih, W_hh, mask, workspace, gates=gates, v_n=v_n)
 
 
 def gru_backward(d_out, d_h_n, cache):
@@ -179,11 +216,11 @@ def gru_backward(d_out, d_h_n, cache):
     Returns:
         dict: ``x (T, B, I)``, ``h0 (B, H)``, ``W_ih``, ``W_hh``, ``b_ih``, ``b_hh``.
     """
-    hs, gates, v_n = cache["hs"], cache["gates"], cache["v_n"]
-    W_hh, mask = cache["W_hh"], cache["mask"]
-    xp, d_out, dh = start_backward(d_out, d_h_n, "d_h_n", cache)
+    hs, gates, v_n = cache.hs, cache.gates, cache.v_n
+    W_hh, mask = cache.W_hh, cache.mask
+    xp, d_out, dh = start_backward(d_out, d_h_n, cache)
     T, _, B, H = gates.shape
-    empty = allocator(cache["workspace"], xp)
+    empty = allocator(cache.workspace, xp)
     du, dv = empty("du", (T, B, 3 * H), gates.dtype), empty("dv", (T, B, 3 * H), gates.dtype)   # rows
     du_t, dv_n = empty("du_t", (3, B, H), gates.dtype), empty("dv_n", (B, H), gates.dtype)
     dh_prev, recurrent = xp.empty_like(dh), empty("recurrent", (B, H), gates.dtype)
@@ -198,6 +235,6 @@ def gru_backward(d_out, d_h_n, cache):
             xp.copyto(dh_prev, dh, where=~mask[t])    # it passes straight through to h_{t-1}
         dh_prev += xp.matmul(dv[t], W_hh, out=recurrent)
         dh, dh_prev = dh_prev, dh                     # swap buffers: no allocation inside the loop
-    grads = parameter_gradients(du, dv, cache["x"], hs[:-1], cache["W_ih"])
+    grads = parameter_gradients(du, dv, cache.x, hs[:-1], cache.W_ih)
     grads["h0"] = dh
     return grads

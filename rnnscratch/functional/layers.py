@@ -5,7 +5,7 @@ Each is a pair of pure functions, ``*_forward(...) -> out, cache`` and ``*_backw
 from __future__ import annotations
 
 from .. import backend
-from .._checks import check_integer_array, check_same_float_dtype, check_shape
+from .._checks import check_integer_array, check_probability, check_same_float_dtype, check_shape
 
 
 def linear_forward(x, W, b=None):
@@ -81,8 +81,7 @@ def dropout_mask(shape, p, rng, dtype):
 
     ``rng`` is a NumPy or CuPy ``Generator`` (``default_rng(seed)``) on the arrays' backend.
     """
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"p: dropout probability must be in [0, 1), got {p}")
+    check_probability("p", p)
     keep = rng.random(shape, dtype=dtype) >= p
     return keep.astype(dtype) / dtype.type(1.0 - p)
 
@@ -93,8 +92,7 @@ def dropout_forward(x, p, training=True, mask=None, rng=None):
     In eval mode (``training=False``) or with ``p == 0`` it is the identity. A ``mask`` may be given
     (gradient checks fix it); otherwise one is drawn from ``rng`` (default: a fresh generator).
     """
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"p: dropout probability must be in [0, 1), got {p}")
+    check_probability("p", p)
     if not training or (p == 0.0 and mask is None):
         return x, {"mask": None}
     xp = backend.array_module(x=x, mask=mask)

@@ -23,20 +23,82 @@ Backward, with ``dh_t`` the total gradient reaching ``h_t`` and ``dc_t`` the one
 
 Shapes: ``x (T, B, I)``, ``h, c (B, H)``, ``W_ih (4H, I)``, ``W_hh (4H, H)``, ``b_ih, b_hh (4H,)``.
 
-The per-step element-wise math lives in :func:`lstm_pointwise_forward` / :func:`lstm_pointwise_backward`,
-shared by the step and the sequence functions. The sequence functions hoist everything that does not
-depend on the recurrence out of the loop: one GEMM for all input projections before it, one GEMM per
-weight gradient after the backward sweep, and preallocated ``(T, ...)`` buffers written with ``out=``.
-Gates are stored gate-major, ``(T, 4, B, H)``, so each gate is a contiguous ``(B, H)`` block.
+:func:`lstm_step_forward` and :func:`lstm_step_backward` are these equations line for line, for one
+step. The sequence functions compute the same thing fast: everything that does not depend on the
+recurrence leaves the loop (one GEMM for all input projections before it, one GEMM per weight
+gradient after the backward sweep), the element-wise work runs in place into preallocated
+``(T, ...)`` buffers (:func:`lstm_pointwise_forward` / :func:`lstm_pointwise_backward`), and gates are
+stored gate-major, ``(T, 4, B, H)``, so each gate is a contiguous ``(B, H)`` block.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .. import backend
 from .._checks import check_shape
-from ._sequence import final_state_gradient, parameter_gradients, prepare_sequence, sigmoid_, start_backward
+from ._sequence import SequenceCache, final_state_gradient, parameter_gradients, prepare_sequence, start_backward
+from .activations import sigmoid, sigmoid_
 from .workspace import allocator
 
 
+# -- the textbook step --------------------------------------------------------------------------------
+@dataclass
+class LSTMStepCache:
+    """What one step keeps: inputs, weights, the four activated gates and the new cell state."""
+    x: object
+    h_prev: object
+    c_prev: object
+    W_ih: object
+    W_hh: object
+    i: object
+    f: object
+    g: object
+    o: object
+    c: object
+
+
+def lstm_step_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    """One LSTM step, the equations line for line.
+
+    ``x (B, I)``, ``h_prev, c_prev (B, H)``, ``W_ih (4H, I)``, ``W_hh (4H, H)``, ``b_ih, b_hh (4H,)``
+    -> ``h, c (B, H)``, cache.
+    """
+    xp = backend.array_module(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh)
+    check_shape("x", x, (h_prev.shape[0], W_ih.shape[1]))
+    check_shape("c_prev", c_prev, h_prev.shape)
+    H = h_prev.shape[1]
+    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh                          # (B, 4H)
+    a_i, a_f, a_g, a_o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+    i = sigmoid(a_i)                                                         # input gate
+    f = sigmoid(a_f)                                                         # forget gate
+    g = xp.tanh(a_g)                                                         # candidate cell
+    o = sigmoid(a_o)                                                         # output gate
+    c = f * c_prev + i * g
+    h = o * xp.tanh(c)
+    return h, c, LSTMStepCache(x, h_prev, c_prev, W_ih, W_hh, i, f, g, o, c)
+
+
+def lstm_step_backward(dh, dc, cache):
+    """Gradients of one step from ``dh, dc (B, H)`` (``dc`` may be None: no gradient reaches ``c``).
+
+    Returns a dict with x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh.
+    """
+    k = cache
+    xp = backend.array_module(dh=dh, dc=dc, c=k.c)
+    tanh_c = xp.tanh(k.c)
+    dc = (0 if dc is None else dc) + dh * k.o * (1 - tanh_c ** 2)
+    da_o = dh * tanh_c * k.o * (1 - k.o)
+    da_i = dc * k.g * k.i * (1 - k.i)
+    da_f = dc * k.c_prev * k.f * (1 - k.f)
+    da_g = dc * k.i * (1 - k.g ** 2)
+    da = xp.concatenate([da_i, da_f, da_g, da_o], axis=1)                  # (B, 4H), gate order i, f, g, o
+    grads = parameter_gradients(da, da, k.x, k.h_prev, k.W_ih)               # dx = da W_ih, dW_ih = da^T x, ...
+    grads["h_prev"] = da @ k.W_hh                                           # dh_{t-1} = da W_hh
+    grads["c_prev"] = dc * k.f                                              # dc_{t-1} = dc * f
+    return grads
+
+
+# -- the sequence: the same equations, fast ------------------------------------------------------------
 def lstm_pointwise_forward(gates, c_prev, c, tanh_c, h, xp):
     """The gate non-linearities and the state update for one step, all in place.
 
@@ -97,51 +159,25 @@ def _times_sigmoid_derivative_(d, s, scratch, xp):
     d -= scratch
 
 
-def to_gate_major(a, xp, out=None):
-    """``(B, 4H)`` rows -> ``(4, B, H)`` gate blocks (a copy, into ``out`` when given)."""
+def to_gate_major(a, out, xp):
+    """Copy ``(B, 4H)`` rows into ``out``, ``(4, B, H)`` gate blocks."""
     B, G4 = a.shape
-    if out is None:
-        out = xp.empty((4, B, G4 // 4), dtype=a.dtype)
     xp.copyto(out, a.reshape(B, 4, G4 // 4).transpose(1, 0, 2))
-    return out
 
 
-def to_rows(da, xp, out=None):
-    """``(4, B, H)`` gate blocks -> ``(B, 4H)`` rows, the layout the weight GEMMs need (a copy)."""
+def to_rows(da, out, xp):
+    """Copy ``(4, B, H)`` gate blocks into ``out``, ``(B, 4H)`` rows (the layout the weight GEMMs need)."""
     _, B, H = da.shape
-    if out is None:
-        out = xp.empty((B, 4 * H), dtype=da.dtype)
     xp.copyto(out.reshape(B, 4, H), da.transpose(1, 0, 2))
-    return out
 
 
-def lstm_step_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-    """One LSTM step. ``x (B, I)``, ``h_prev, c_prev (B, H)`` -> ``h, c (B, H)``, cache."""
-    xp = backend.array_module(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh)
-    check_shape("x", x, (h_prev.shape[0], W_ih.shape[1]))
-    check_shape("c_prev", c_prev, h_prev.shape)
-    gates = to_gate_major(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh, xp)      # (4, B, H)
-    c, tanh_c, h = (xp.empty_like(h_prev) for _ in range(3))
-    lstm_pointwise_forward(gates, c_prev, c, tanh_c, h, xp)
-    cache = {"x": x, "h_prev": h_prev, "c_prev": c_prev, "W_ih": W_ih, "W_hh": W_hh,
-             "gates": gates, "tanh_c": tanh_c}
-    return h, c, cache
-
-
-def lstm_step_backward(dh, dc, cache):
-    """Gradients of one step from ``dh, dc (B, H)`` (dc may be None): dict with
-    x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh."""
-    gates = cache["gates"]
-    xp = backend.array_module(dh=dh, dc=dc, gates=gates)
-    if dc is None:
-        dc = xp.zeros_like(dh)
-    da, dc_prev = xp.empty_like(gates), xp.empty_like(dh)
-    lstm_pointwise_backward(dh, dc, gates, cache["c_prev"], cache["tanh_c"], da, dc_prev, xp)
-    da = to_rows(da, xp)
-    grads = parameter_gradients(da, da, cache["x"], cache["h_prev"], cache["W_ih"])
-    grads["h_prev"] = da @ cache["W_hh"]
-    grads["c_prev"] = dc_prev
-    return grads
+@dataclass
+class LSTMCache(SequenceCache):
+    """:class:`~rnnscratch.functional._sequence.SequenceCache` plus ``cs (T+1, B, H)`` (cs[0] = c0),
+    ``tanh_cs (T, B, H)`` and the activated gates, gate-major ``(T, 4, B, H)`` = [i, f, g, o]."""
+    cs: object = None
+    tanh_cs: object = None
+    gates: object = None
 
 
 def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh, lengths=None, workspace=None):
@@ -158,7 +194,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh, lengths=None, workspace=None
     Returns:
         ``out (T, B, H)``, ``h_n (B, H)``, ``c_n (B, H)``, cache.
     """
-    xp, T, B, H, h0, c0, mask = prepare_sequence(x, h0, W_ih, W_hh, b_ih, b_hh, 4, lengths, c0)
+    xp, T, B, H, h0, c0, mask = prepare_sequence(x, h0, W_ih, W_hh, b_ih, b_hh, 4, lengths, c0, has_cell_state=True)
     I = x.shape[2]
     # hs[t + 1] = h_t and cs[t + 1] = c_t, so "the previous state" of every step is hs[:-1], cs[:-1].
     empty = allocator(workspace, xp)
@@ -176,14 +212,13 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh, lengths=None, workspace=None
         xp.matmul(hs[t], W_hh_T, out=a)                   # h_{t-1} W_hh^T
         a += bias
         a += x_proj[t]                                    # a_t, in rows ...
-        to_gate_major(a, xp, out=gates[t])                # ... stored as four contiguous gate blocks
+        to_gate_major(a, gates[t], xp)                # ... stored as four contiguous gate blocks
         lstm_pointwise_forward(gates[t], cs[t], cs[t + 1], tanh_cs[t], hs[t + 1], xp)
         if mask is not None:                              # finished sequences keep their state
             xp.copyto(hs[t + 1], hs[t], where=~mask[t])
             xp.copyto(cs[t + 1], cs[t], where=~mask[t])
     out = hs[1:] if mask is None else xp.where(mask, hs[1:], 0)
-    cache = {"x": x, "hs": hs, "cs": cs, "tanh_cs": tanh_cs, "gates": gates,
-             "W_ih": W_ih, "W_hh": W_hh, "mask": mask, "workspace": workspace}
+    cache = LSTMCache(x, hs, W_ih, W_hh, mask, workspace, cs=cs, tanh_cs=tanh_cs, gates=gates)
     return out, hs[T], cs[T].copy(), cache
 
 
@@ -198,12 +233,12 @@ def lstm_backward(d_out, d_h_n, d_c_n, cache):
     Returns:
         dict: ``x (T, B, I)``, ``h0 (B, H)``, ``c0 (B, H)``, ``W_ih``, ``W_hh``, ``b_ih``, ``b_hh``.
     """
-    hs, cs, tanh_cs, gates = cache["hs"], cache["cs"], cache["tanh_cs"], cache["gates"]
-    W_hh, mask = cache["W_hh"], cache["mask"]
-    xp, d_out, dh = start_backward(d_out, d_h_n, "d_h_n", cache)
+    hs, cs, tanh_cs, gates = cache.hs, cache.cs, cache.tanh_cs, cache.gates
+    W_hh, mask = cache.W_hh, cache.mask
+    xp, d_out, dh = start_backward(d_out, d_h_n, cache)
     dc = final_state_gradient("d_c_n", d_c_n, cs[-1], xp)
     T, _, B, H = gates.shape
-    empty = allocator(cache["workspace"], xp)
+    empty = allocator(cache.workspace, xp)
     da = empty("da", (T, B, 4 * H), gates.dtype)            # rows, for the weight GEMMs after the sweep
     da_t = empty("da_t", (4, B, H), gates.dtype)            # this step's, gate-major like the forward
     dh_prev, dc_prev = xp.empty_like(dh), xp.empty_like(dc)
@@ -211,7 +246,7 @@ def lstm_backward(d_out, d_h_n, d_c_n, cache):
         if d_out is not None:
             dh += d_out[t]
         lstm_pointwise_backward(dh, dc, gates[t], cs[t], tanh_cs[t], da_t, dc_prev, xp)
-        to_rows(da_t, xp, out=da[t])
+        to_rows(da_t, da[t], xp)
         if mask is not None:                      # padded step: the state was copied, so no
             da[t] *= mask[t]                      # gradient enters the cell ...
             xp.copyto(dc_prev, dc, where=~mask[t])
@@ -220,6 +255,6 @@ def lstm_backward(d_out, d_h_n, d_c_n, cache):
             xp.copyto(dh_prev, dh, where=~mask[t])   # ... and both gradients pass straight through
         dh, dh_prev = dh_prev, dh                 # swap buffers: no allocation inside the loop
         dc, dc_prev = dc_prev, dc
-    grads = parameter_gradients(da, da, cache["x"], hs[:-1], cache["W_ih"])
+    grads = parameter_gradients(da, da, cache.x, hs[:-1], cache.W_ih)
     grads["h0"], grads["c0"] = dh, dc
     return grads

@@ -9,14 +9,9 @@ from __future__ import annotations
 
 from .. import backend
 from .._checks import check_shape
+from .masking import length_mask
 
 POOLINGS = ("mean", "max")
-
-
-def _valid_mask(T, B, lengths, xp):
-    if lengths is None:
-        return xp.ones((T, B, 1), dtype=bool)
-    return (xp.arange(T)[:, None] < xp.asarray(lengths)[None, :])[:, :, None]
 
 
 def temporal_pool_forward(h, lengths=None, mode="mean"):
@@ -26,7 +21,7 @@ def temporal_pool_forward(h, lengths=None, mode="mean"):
     xp = backend.array_module(h=h, lengths=lengths)
     check_shape("h", h, (None, None, None))
     T, B, F = h.shape
-    valid = _valid_mask(T, B, lengths, xp)
+    valid = length_mask(lengths, T, B, xp, none_when_full=False)          # (T, B, 1), lengths checked
     if mode == "mean":
         count = valid.sum(axis=0).astype(h.dtype)                     # (B, 1)
         return xp.where(valid, h, 0).sum(axis=0) / count, {"mode": mode, "valid": valid, "count": count}

@@ -14,15 +14,18 @@ Backward, with ``dh_t`` the total gradient reaching ``h_t`` (from the output at 
 
 Shapes: ``x (T, B, I)``, ``h (B, H)``, ``W_ih (H, I)``, ``W_hh (H, H)``, ``b_ih, b_hh (H,)``.
 
-The sequence functions are the step functions unrolled, with the work that does not depend on the
-recurrence taken out of the loop: all T input projections are one ``(T*B, I) x (I, H)`` product before
-the loop, and each weight gradient is one product over all T*B rows after the backward sweep.
+The step functions are the equations above, line for line, for one time step. The sequence functions
+are the same equations unrolled, with the work that does not depend on the recurrence taken out of
+the loop: all T input projections are one ``(T*B, I) x (I, H)`` product before the loop, and each
+weight gradient is one product over all T*B rows after the backward sweep.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .. import backend
 from .._checks import check_shape
-from ._sequence import parameter_gradients, prepare_sequence, start_backward
+from ._sequence import SequenceCache, parameter_gradients, prepare_sequence, start_backward
 from .workspace import allocator
 
 NONLINEARITIES = ("tanh", "relu")
@@ -33,6 +36,41 @@ def _check_nonlinearity(nonlinearity):
         raise ValueError(f"nonlinearity: expected one of {NONLINEARITIES}, got {nonlinearity!r}")
 
 
+# -- the textbook step --------------------------------------------------------------------------------
+@dataclass
+class RNNStepCache:
+    """What one step keeps: its inputs, weights and output ``h`` (act' is computed from h)."""
+    x: object
+    h_prev: object
+    W_ih: object
+    W_hh: object
+    h: object
+    nonlinearity: str
+
+
+def rnn_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
+    """One step: ``a = x W_ih^T + b_ih + h_prev W_hh^T + b_hh``, ``h = act(a)``.
+
+    ``x (B, I)``, ``h_prev (B, H)``, ``W_ih (H, I)``, ``W_hh (H, H)``, ``b_ih, b_hh (H,)`` -> ``h (B, H)``, cache.
+    """
+    _check_nonlinearity(nonlinearity)
+    xp = backend.array_module(x=x, h_prev=h_prev, W_ih=W_ih, W_hh=W_hh)
+    check_shape("x", x, (h_prev.shape[0], W_ih.shape[1]))
+    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
+    h = xp.tanh(a) if nonlinearity == "tanh" else xp.maximum(a, 0)
+    return h, RNNStepCache(x, h_prev, W_ih, W_hh, h, nonlinearity)
+
+
+def rnn_step_backward(dh, cache):
+    """Gradients of one step given ``dh (B, H)``: a dict with x, h_prev, W_ih, W_hh, b_ih, b_hh."""
+    k = cache
+    da = dh * (1 - k.h ** 2) if k.nonlinearity == "tanh" else dh * (k.h > 0)    # da = dh * act'(a)
+    grads = parameter_gradients(da, da, k.x, k.h_prev, k.W_ih)   # dx = da W_ih, dW_ih = da^T x, dW_hh = da^T h_prev, db = sum da
+    grads["h_prev"] = da @ k.W_hh                                # dh_{t-1} = da W_hh (W_hh, not its transpose)
+    return grads
+
+
+# -- the sequence: the same equations, fast ------------------------------------------------------------
 def _activate_(a, nonlinearity, xp):
     """In place: ``a = act(a)``."""
     if nonlinearity == "tanh":
@@ -49,28 +87,10 @@ def _activation_backward(dh, h, nonlinearity, out, xp):
     return xp.multiply(dh, h > 0, out=out)
 
 
-def rnn_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
-    """One step: ``h = act(x W_ih^T + b_ih + h_prev W_hh^T + b_hh)``.
-
-    ``x (B, I)``, ``h_prev (B, H)`` -> ``h (B, H)``, cache.
-    """
-    _check_nonlinearity(nonlinearity)
-    xp = backend.array_module(x=x, h_prev=h_prev, W_ih=W_ih, W_hh=W_hh)
-    check_shape("x", x, (h_prev.shape[0], W_ih.shape[1]))
-    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
-    h = _activate_(a, nonlinearity, xp)
-    cache = {"x": x, "h_prev": h_prev, "W_ih": W_ih, "W_hh": W_hh, "h": h, "nonlinearity": nonlinearity}
-    return h, cache
-
-
-def rnn_step_backward(dh, cache):
-    """Gradients of one step given ``dh (B, H)``: a dict with x, h_prev, W_ih, W_hh, b_ih, b_hh."""
-    h = cache["h"]
-    xp = backend.array_module(dh=dh, h=h)
-    da = _activation_backward(dh, h, cache["nonlinearity"], xp.empty_like(h), xp)
-    grads = parameter_gradients(da, da, cache["x"], cache["h_prev"], cache["W_ih"])
-    grads["h_prev"] = da @ cache["W_hh"]
-    return grads
+@dataclass
+class RNNCache(SequenceCache):
+    """:class:`~rnnscratch.functional._sequence.SequenceCache` plus the nonlinearity."""
+    nonlinearity: str = "tanh"
 
 
 def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh", lengths=None, workspace=None):
@@ -105,9 +125,7 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh", lengths=None
         if mask is not None:                              # finished sequences keep their state
             xp.copyto(hs[t + 1], hs[t], where=~mask[t])
     out = hs[1:] if mask is None else xp.where(mask, hs[1:], 0)
-    cache = {"x": x, "hs": hs, "W_ih": W_ih, "W_hh": W_hh, "nonlinearity": nonlinearity, "mask": mask,
-             "workspace": workspace}
-    return out, hs[T], cache
+    return out, hs[T], RNNCache(x, hs, W_ih, W_hh, mask, workspace, nonlinearity)
 
 
 def rnn_backward(d_out, d_h_n, cache):
@@ -121,19 +139,19 @@ def rnn_backward(d_out, d_h_n, cache):
     Returns:
         dict of gradients: ``x (T, B, I)``, ``h0 (B, H)``, ``W_ih``, ``W_hh``, ``b_ih``, ``b_hh``.
     """
-    hs, W_hh, mask = cache["hs"], cache["W_hh"], cache["mask"]
-    xp, d_out, dh = start_backward(d_out, d_h_n, "d_h_n", cache)   # dh: running dL/dh_t
-    da = allocator(cache["workspace"], xp)("da", hs[1:].shape, hs.dtype)    # dL/da_t for every step
+    hs, W_hh, mask = cache.hs, cache.W_hh, cache.mask
+    xp, d_out, dh = start_backward(d_out, d_h_n, cache)          # dh: running dL/dh_t
+    da = allocator(cache.workspace, xp)("da", hs[1:].shape, hs.dtype)      # dL/da_t for every step
     for t in reversed(range(len(da))):
         if d_out is not None:
             dh += d_out[t]
-        _activation_backward(dh, hs[t + 1], cache["nonlinearity"], da[t], xp)
+        _activation_backward(dh, hs[t + 1], cache.nonlinearity, da[t], xp)
         if mask is not None:                                    # padded step: the state was copied,
             da[t] *= mask[t]                                    # so no gradient enters the cell ...
         dh_prev = da[t] @ W_hh                                  # dh_{t-1} = da_t W_hh
         if mask is not None:
             xp.copyto(dh_prev, dh, where=~mask[t])              # ... and dh passes straight through
         dh = dh_prev
-    grads = parameter_gradients(da, da, cache["x"], hs[:-1], cache["W_ih"])
+    grads = parameter_gradients(da, da, cache.x, hs[:-1], cache.W_ih)
     grads["h0"] = dh
     return grads

@@ -14,6 +14,14 @@ import numpy
 from .activations import softmax
 
 
+def check_sampling(temperature, top_k, vocab_size):
+    """Refuse a negative temperature or a ``top_k`` outside ``[1, vocab_size]`` (None is fine)."""
+    if temperature < 0:
+        raise ValueError(f"temperature: expected >= 0, got {temperature}")
+    if top_k is not None and not 1 <= top_k <= vocab_size:
+        raise ValueError(f"top_k: expected an int in [1, {vocab_size}], got {top_k}")
+
+
 def sample_token(logits, temperature=1.0, top_k=None, rng=None) -> int:
     """One token id from a ``(V,)`` vector of logits.
 
@@ -23,11 +31,8 @@ def sample_token(logits, temperature=1.0, top_k=None, rng=None) -> int:
         rng: a NumPy ``Generator`` (a fresh unseeded one when None).
     """
     logits = numpy.asarray(logits, dtype=numpy.float64)
-    if temperature < 0:
-        raise ValueError(f"temperature: expected >= 0, got {temperature}")
+    check_sampling(temperature, top_k, logits.shape[-1])
     if top_k is not None:
-        if not 1 <= top_k <= logits.shape[-1]:
-            raise ValueError(f"top_k: expected an int in [1, {logits.shape[-1]}], got {top_k}")
         cutoff = numpy.sort(logits)[-top_k]
         logits = numpy.where(logits >= cutoff, logits, -numpy.inf)
     if temperature == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
+from .._checks import check_probability
 from ..functional import layers as FL
 from . import init
 from .module import Module, Parameter
@@ -101,8 +102,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, rng=None):
         super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"p: dropout probability must be in [0, 1), got {p}")
+        check_probability("p", p)
         self.p = p
         self.generator = init.device_generator(init.generator(rng))
         self._cache = None

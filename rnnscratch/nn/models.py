@@ -2,10 +2,9 @@
 
 * :class:`SequenceClassifier` (many-to-one): embedding -> recurrent stack -> pooling over time ->
   dropout -> linear -> logits ``(B, C)``.
-* :class:`LanguageModel` (many-to-many, ``CharLM`` is the same class): embedding or one-hot ->
-  recurrent stack -> dropout -> linear at every step; returns its final state so a caller can carry
-  it into the next chunk; :meth:`LanguageModel.sample` generates text ids.
-* :class:`SequenceTagger` (one label per input step): like the language model, bidirectional allowed.
+* :class:`LanguageModel` (many-to-many): embedding or one-hot -> recurrent stack -> dropout -> linear
+  at every step; returns its final state so a caller can carry it into the next chunk;
+  :meth:`LanguageModel.sample` generates token ids.
 
 Token ids are time-major ``(T, B)`` like the recurrent layers; ``lengths (B,)`` marks padding.
 Every model keeps ``config`` (its constructor arguments) so a checkpoint can rebuild it.
@@ -15,25 +14,16 @@ from __future__ import annotations
 import numpy
 
 from .. import backend
-from ..functional.losses import softmax_cross_entropy
+from .._checks import check_shape
+from ..functional.activations import softmax
+from ..functional.losses import IGNORE_INDEX, softmax_cross_entropy
 from ..functional.pooling import temporal_pool_backward, temporal_pool_forward
+from ..functional.sampling import check_sampling, sample_token
 from .layers import Dropout, Embedding, Linear, OneHot
 from .module import Module
-from .recurrent import GRU, LSTM, RNN
+from .recurrent import make_recurrent
 
-CELLS = ("rnn", "rnn_relu", "lstm", "gru")
 POOLINGS = ("last", "mean", "max")
-
-
-def make_recurrent(cell, input_size, hidden_size, num_layers=1, dropout=0.0, bidirectional=False, rng=None,
-                   dtype=None):
-    """``RNN`` (tanh), ``RNN`` (relu), ``LSTM`` or ``GRU`` by name."""
-    if cell not in CELLS:
-        raise ValueError(f"cell: expected one of {CELLS}, got {cell!r}")
-    kwargs = dict(num_layers=num_layers, dropout=dropout, bidirectional=bidirectional, rng=rng, dtype=dtype)
-    if cell.startswith("rnn"):
-        return RNN(input_size, hidden_size, nonlinearity="relu" if cell == "rnn_relu" else "tanh", **kwargs)
-    return (LSTM if cell == "lstm" else GRU)(input_size, hidden_size, **kwargs)
 
 
 def _hidden(state):
@@ -59,20 +49,21 @@ class SequenceClassifier(Module):
                            dropout=dropout, pooling=pooling, padding_idx=padding_idx)
         self.pooling = pooling
         self.embedding = Embedding(vocab_size, embed_dim, padding_idx=padding_idx, rng=rng, dtype=dtype)
-        self.rnn = make_recurrent(cell, embed_dim, hidden_size, num_layers, dropout, bidirectional, rng, dtype)
+        self.rnn = make_recurrent(cell, embed_dim, hidden_size, num_layers=num_layers, dropout=dropout,
+                                  bidirectional=bidirectional, rng=rng, dtype=dtype)
         self.dropout = Dropout(dropout, rng=rng)
         self.head = Linear(hidden_size * self.rnn.num_directions, num_classes, rng=rng, dtype=dtype)
         self._cache = None
-        self.final_state = None
 
-    def forward(self, ids, lengths=None, state=None):
-        """``ids (T, B)`` ints, ``lengths (B,)`` -> ``logits (B, num_classes)``.
+    def forward(self, ids, lengths=None):
+        """``ids (T, B)`` ints, ``lengths (B,)`` -> ``logits (B, num_classes)``."""
+        return self.forward_with_state(ids, lengths)[0]
 
-        ``state`` is an initial recurrent state (truncated BPTT carries one between chunks); the final
-        state is kept in ``self.final_state``. Its gradient is not returned: a carried state is a cut.
-        """
+    def forward_with_state(self, ids, lengths=None, state=None):
+        """Like :meth:`forward`, from an initial recurrent ``state`` (truncated BPTT carries one between
+        chunks), also returning the final state: ``-> logits (B, C), state``. The state's gradient is
+        not part of :meth:`backward`: a carried state is a cut."""
         out, state = self.rnn(self.embedding(ids), state, lengths=lengths)
-        self.final_state = state
         D = self.rnn.num_directions
         if self.pooling == "last":
             top = _hidden(state)[-D:]                                  # (D, B, H)
@@ -80,8 +71,17 @@ class SequenceClassifier(Module):
             pool_cache = None
         else:
             pooled, pool_cache = temporal_pool_forward(out, lengths, self.pooling)
-        self._cache = {"pool": pool_cache, "out_shape": out.shape, "state_shape": _hidden(state).shape}
-        return self.head(self.dropout(pooled))
+        self._cache = {"pool": pool_cache, "state_shape": _hidden(state).shape}
+        return self.head(self.dropout(pooled)), state
+
+    def check_truncated_bptt(self):
+        """Raise ``ValueError`` (saying why) unless this model can be trained with truncated BPTT, which
+        carries each sequence's state from one chunk to the next and reads its last output."""
+        if self.rnn.bidirectional:
+            raise ValueError("truncated BPTT needs a unidirectional model: a bidirectional layer reads each "
+                             "chunk backwards from its end, so no state can be carried across the cut")
+        if self.pooling != "last":
+            raise ValueError(f"truncated BPTT for classification uses the last valid output; pooling={self.pooling!r}")
 
     def backward(self, d_logits):
         """Backpropagate ``d_logits (B, C)`` through the whole model, accumulating every ``.grad``."""
@@ -93,7 +93,7 @@ class SequenceClassifier(Module):
             d_h_n = xp.zeros(cache["state_shape"], dtype=d_pooled.dtype)
             d_h_n[-D:] = d_pooled.reshape(-1, D, H).transpose(1, 0, 2)
             d_out = None
-            d_state = (d_h_n, None) if self.rnn.mode == "LSTM" else d_h_n
+            d_state = (d_h_n, None) if self.rnn.has_cell_state else d_h_n
         else:
             d_out, d_state = temporal_pool_backward(d_pooled, cache["pool"])["h"], None
         d_emb, _ = self.rnn.backward(d_out, d_state)
@@ -108,62 +108,54 @@ class SequenceClassifier(Module):
         """Class probabilities ``(B, C)`` in eval mode (the train/eval flag is restored)."""
         was_training = self.training
         self.eval()
-        logits = self.forward(ids, lengths)
-        self.train(was_training)
-        xp = backend.array_module(logits=logits)
-        z = logits - logits.max(axis=1, keepdims=True)
-        p = xp.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+        try:
+            return softmax(self.forward(ids, lengths), axis=1)
+        finally:
+            self.train(was_training)
 
 
-class _StepwiseModel(Module):
-    """Embedding (or one-hot) -> recurrent stack -> dropout -> linear at every step."""
+class LanguageModel(Module):
+    """Next-token model: embedding (or one-hot) -> recurrent stack -> dropout -> linear at every step.
 
-    def _build(self, vocab_size, num_outputs, embed_dim, hidden_size, cell, num_layers, bidirectional, dropout,
-               padding_idx, rng, dtype):
-        if embed_dim is None:
-            self.embedding = OneHot(vocab_size, dtype=dtype)
-        else:
-            self.embedding = Embedding(vocab_size, embed_dim, padding_idx=padding_idx, rng=rng, dtype=dtype)
-        self.rnn = make_recurrent(cell, self.embedding.embedding_dim, hidden_size, num_layers, dropout,
-                                  bidirectional, rng, dtype)
-        self.dropout = Dropout(dropout, rng=rng)
-        self.head = Linear(hidden_size * self.rnn.num_directions, num_outputs, rng=rng, dtype=dtype)
-        self._cache = None
-
-    def forward(self, ids, state=None, lengths=None):
-        """``ids (T, B)`` -> ``logits (T, B, num_outputs)`` and the final recurrent state."""
-        out, final_state = self.rnn(self.embedding(ids), state, lengths=lengths)
-        self._cache = True
-        return self.head(self.dropout(out)), final_state
-
-    def backward(self, d_logits, d_state=None):
-        """``d_logits (T, B, V)`` (and optionally the gradient of the returned state) -> gradient of the
-        initial state (what truncated BPTT cuts). Parameter gradients accumulate."""
-        self._require_forward()
-        d_out = self.dropout.backward(self.head.backward(d_logits))
-        d_emb, d_state0 = self.rnn.backward(d_out, d_state)
-        self.embedding.backward(d_emb)
-        return d_state0
-
-    @staticmethod
-    def loss(logits, targets, ignore_index=-100):
-        """Mean cross-entropy over every counted step: ``logits (T, B, V)``, ``targets (T, B)``."""
-        T, B, V = logits.shape
-        loss, d = softmax_cross_entropy(logits.reshape(T * B, V), targets.reshape(T * B), ignore_index)
-        return loss, d.reshape(T, B, V)
-
-
-class LanguageModel(_StepwiseModel):
-    """Next-token model. ``embed_dim=None`` feeds one-hot vectors (min-char-rnn); unidirectional only."""
+    ``embed_dim=None`` feeds one-hot vectors (min-char-rnn's input); unidirectional only.
+    """
 
     def __init__(self, vocab_size, hidden_size=128, embed_dim=None, cell="lstm", num_layers=1, dropout=0.0,
                  rng=None, dtype=None):
         super().__init__()
         self.config = dict(vocab_size=vocab_size, hidden_size=hidden_size, embed_dim=embed_dim, cell=cell,
                            num_layers=num_layers, dropout=dropout)
-        self._build(vocab_size, vocab_size, embed_dim, hidden_size, cell, num_layers, False, dropout, None, rng,
-                    dtype)
+        if embed_dim is None:
+            self.embedding = OneHot(vocab_size, dtype=dtype)
+        else:
+            self.embedding = Embedding(vocab_size, embed_dim, rng=rng, dtype=dtype)
+        self.rnn = make_recurrent(cell, self.embedding.embedding_dim, hidden_size, num_layers=num_layers,
+                                  dropout=dropout, rng=rng, dtype=dtype)
+        self.dropout = Dropout(dropout, rng=rng)
+        self.head = Linear(hidden_size, vocab_size, rng=rng, dtype=dtype)
+        self._cache = None
+
+    def forward(self, ids, state=None, lengths=None):
+        """``ids (T, B)`` -> ``logits (T, B, vocab_size)`` and the final recurrent state."""
+        out, final_state = self.rnn(self.embedding(ids), state, lengths=lengths)
+        self._cache = {"logits_shape": out.shape[:2] + (self.head.out_features,)}
+        return self.head(self.dropout(out)), final_state
+
+    def backward(self, d_logits, d_state=None):
+        """``d_logits (T, B, V)`` (and optionally the gradient of the returned state) -> gradient of the
+        initial state (what truncated BPTT cuts). Parameter gradients accumulate."""
+        check_shape("d_logits", d_logits, self._require_forward()["logits_shape"])
+        d_out = self.dropout.backward(self.head.backward(d_logits))
+        d_emb, d_state0 = self.rnn.backward(d_out, d_state)
+        self.embedding.backward(d_emb)
+        return d_state0
+
+    @staticmethod
+    def loss(logits, targets, ignore_index=IGNORE_INDEX):
+        """Mean cross-entropy over every counted step: ``logits (T, B, V)``, ``targets (T, B)``."""
+        T, B, V = logits.shape
+        loss, d = softmax_cross_entropy(logits.reshape(T * B, V), targets.reshape(T * B), ignore_index)
+        return loss, d.reshape(T, B, V)
 
     def sample(self, prefix, n, temperature=1.0, top_k=None, seed=None):
         """Generate ``n`` token ids after the ids in ``prefix`` (a non-empty sequence of ints).
@@ -174,11 +166,7 @@ class LanguageModel(_StepwiseModel):
         """
         if len(prefix) == 0:
             raise ValueError("prefix: expected at least one token id, got an empty sequence")
-        if temperature < 0:
-            raise ValueError(f"temperature: expected >= 0, got {temperature}")
-        V = self.config["vocab_size"]
-        if top_k is not None and not 1 <= top_k <= V:
-            raise ValueError(f"top_k: expected an int in [1, {V}], got {top_k}")
+        check_sampling(temperature, top_k, self.config["vocab_size"])
         rng = numpy.random.default_rng(seed)
         xp = backend.array_module(w=self.head.weight.data)
         was_training = self.training
@@ -187,8 +175,7 @@ class LanguageModel(_StepwiseModel):
             logits, state = self.forward(xp.asarray(numpy.asarray(prefix, dtype=numpy.int64)[:, None]))
             generated = []
             for _ in range(n):
-                z = backend.to_numpy(logits[-1, 0]).astype(numpy.float64)
-                token = _choose(z, temperature, top_k, rng)
+                token = sample_token(backend.to_numpy(logits[-1, 0]), temperature, top_k, rng)
                 generated.append(token)
                 logits, state = self.forward(xp.asarray([[token]]), state)
         finally:
@@ -196,35 +183,7 @@ class LanguageModel(_StepwiseModel):
         return generated
 
 
-def _choose(logits, temperature, top_k, rng):
-    """Pick one id from a logit vector: argmax at temperature 0, else a draw from softmax(z / T)."""
-    if top_k is not None:
-        cutoff = numpy.sort(logits)[-top_k]
-        logits = numpy.where(logits >= cutoff, logits, -numpy.inf)
-    if temperature == 0:
-        return int(numpy.argmax(logits))
-    z = logits / temperature
-    p = numpy.exp(z - z.max())
-    return int(rng.choice(len(p), p=p / p.sum()))
-
-
-CharLM = LanguageModel
-
-
-class SequenceTagger(_StepwiseModel):
-    """One label per input step (e.g. named-entity style tags); bidirectional by default."""
-
-    def __init__(self, vocab_size, num_tags, embed_dim=64, hidden_size=128, cell="lstm", num_layers=1,
-                 bidirectional=True, dropout=0.0, padding_idx=0, rng=None, dtype=None):
-        super().__init__()
-        self.config = dict(vocab_size=vocab_size, num_tags=num_tags, embed_dim=embed_dim, hidden_size=hidden_size,
-                           cell=cell, num_layers=num_layers, bidirectional=bidirectional, dropout=dropout,
-                           padding_idx=padding_idx)
-        self._build(vocab_size, num_tags, embed_dim, hidden_size, cell, num_layers, bidirectional, dropout,
-                    padding_idx, rng, dtype)
-
-
-MODELS = {"SequenceClassifier": SequenceClassifier, "LanguageModel": LanguageModel, "SequenceTagger": SequenceTagger}
+MODELS = {"SequenceClassifier": SequenceClassifier, "LanguageModel": LanguageModel}
 
 
 def build_model(name, config, rng=None, dtype=None):

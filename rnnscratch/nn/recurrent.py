@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import math
 
+from dataclasses import dataclass
+
 from .. import backend
-from .._checks import check_shape, describe_shape
-from ..functional import gru as FG, lstm as FLSTM, rnn as FR
-from ..functional.workspace import Workspace
-from ..functional.checkpointing import checkpointed_backward, checkpointed_forward
+from .._checks import check_probability, check_shape, describe_shape
+from ..functional.cells import get_cell
+from ..functional.checkpointing import CheckpointedCache, checkpointed_backward, checkpointed_forward
 from ..functional.layers import dropout_backward, dropout_forward
+from ..functional.workspace import Workspace
 from . import init
 from .module import Module, Parameter
-
-_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 def reverse_within_lengths(x, lengths, xp):
@@ -45,22 +45,43 @@ def reverse_within_lengths(x, lengths, xp):
     return x[source, xp.arange(B)[None, :]]
 
 
-class RNNBase(Module):
-    """Shared machinery of RNN, LSTM and GRU. ``mode`` is RNN_TANH, RNN_RELU, LSTM or GRU."""
+@dataclass
+class _LayerCache:
+    """One layer of the stack: the cache of each direction's cell call, and the dropout after it."""
+    directions: list
+    dropout: dict | None
 
-    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+
+@dataclass
+class StackCache:
+    """What :meth:`RNNBase.forward` keeps: every layer's caches, the lengths and the shapes to check."""
+    layers: list
+    lengths: object
+    T: int
+    B: int
+    num_states: int                  # num_layers * num_directions
+
+
+class RNNBase(Module):
+    """Shared machinery of every recurrent layer; ``cell`` is a registered cell name
+    (:data:`~rnnscratch.functional.cells.CELL_NAMES`). ``RNN``, ``LSTM`` and ``GRU`` fix it.
+
+    Any registered cell works here: ``RNNBase("lstm", 10, 20)`` is an LSTM layer (of class RNNBase).
+    """
+
+    def __init__(self, cell, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, rng=None, dtype=None):
         super().__init__()
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}: expected a positive int, got {value!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout: expected a probability in [0, 1), got {dropout}")
-        self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
+        check_probability("dropout", dropout)
+        self.cell = get_cell(cell)
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, dropout, bidirectional
         self.num_directions = 2 if bidirectional else 1
         rng = init.generator(rng)
-        G, H = _GATES[mode], hidden_size
+        G, H = self.cell.num_gates, hidden_size
         bound = 1.0 / math.sqrt(H)                 # PyTorch: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H))
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else H * self.num_directions
@@ -96,39 +117,58 @@ class RNNBase(Module):
             getattr(self, "bias_ih" + suffix).grad += grads["b_ih"]
             getattr(self, "bias_hh" + suffix).grad += grads["b_hh"]
 
-    # -- the cell-specific calls --------------------------------------------------------------------
+    # -- the cell calls (through the registry's uniform convention: states are tuples) ---------------
     @property
-    def _has_cell_state(self):
-        return self.mode == "LSTM"
+    def has_cell_state(self):
+        """True when the state is ``(h, c)`` (an LSTM), so ``hx`` and ``h_n`` are pairs."""
+        return self.cell.has_cell_state
 
-    def _cell_forward(self, x, h0, c0, suffix, lengths):
+    def _cell_forward(self, x, state, suffix, lengths):
+        """One (layer, direction): ``-> out (T, B, H), final state tuple, cache``."""
         weights, ws = self._weights(suffix), self._workspaces[suffix]
-        if self.checkpoint_every is not None:
-            if lengths is not None:
-                raise ValueError("lengths: checkpoint_every is for unpadded sequences; pass lengths=None")
-            state = (h0, c0) if self.mode == "LSTM" else (h0,)
-            out, final, cache = checkpointed_forward(self.mode.lower(), x, state, weights, self.checkpoint_every, ws)
-            return out, final[0], (final[1] if self.mode == "LSTM" else None), cache
-        if self.mode == "LSTM":
-            return FLSTM.lstm_forward(x, h0, c0, *weights, lengths=lengths, workspace=ws)
-        if self.mode == "GRU":
-            out, h_n, cache = FG.gru_forward(x, h0, *weights, lengths=lengths, workspace=ws)
-        else:
-            out, h_n, cache = FR.rnn_forward(x, h0, *weights, nonlinearity=self.mode[4:].lower(), lengths=lengths,
-                                             workspace=ws)
-        return out, h_n, None, cache
+        if self.checkpoint_every is None:
+            return self.cell.run(x, state, weights, lengths=lengths, workspace=ws)
+        if lengths is not None:
+            raise ValueError("lengths: checkpoint_every is for unpadded sequences; pass lengths=None")
+        return checkpointed_forward(self.cell.name, x, state, weights, self.checkpoint_every, ws)
 
-    def _cell_backward(self, d_out, d_h_n, d_c_n, cache):
-        if "starts" in cache:                                   # a checkpointed forward
-            return checkpointed_backward(d_out, (d_h_n, d_c_n) if self.mode == "LSTM" else (d_h_n,), cache)
-        if self.mode == "LSTM":
-            return FLSTM.lstm_backward(d_out, d_h_n, d_c_n, cache)
-        return (FG.gru_backward if self.mode == "GRU" else FR.rnn_backward)(d_out, d_h_n, cache)
+    def _cell_backward(self, d_out, d_state, cache):
+        if isinstance(cache, CheckpointedCache):
+            return checkpointed_backward(d_out, d_state, cache)
+        return self.cell.run_backward(d_out, d_state, cache)
+
+    def _split_state(self, hx, name):
+        """``hx`` as a tuple of per-part arrays ``(L*D, B, H)`` (entries None when not given)."""
+        parts = len(self.cell.state_names)
+        if hx is None:
+            return (None,) * parts
+        if self.has_cell_state:
+            if not isinstance(hx, tuple) or len(hx) != parts:
+                raise TypeError(f"{name}: expected a tuple (h, c) for an LSTM, got {type(hx).__name__}")
+            return hx
+        return (hx,)
+
+    def _join_state(self, parts):
+        """The inverse of :meth:`_split_state`: ``h`` alone, or the tuple ``(h, c)``."""
+        return tuple(parts) if self.has_cell_state else parts[0]
+
+    def saved_arrays(self):
+        """The arrays the last forward keeps for the backward (states, gates, masks, dropout masks):
+        not the input, not the weights, not the workspace. What BPTT must hold between the passes."""
+        cache = self._require_forward()
+        kept = []
+        for layer in cache.layers:
+            for direction in layer.directions:
+                kept.extend(direction.saved_arrays())
+            if layer.dropout is not None and layer.dropout["mask"] is not None:
+                kept.append(layer.dropout["mask"])
+        return kept
 
     # -- checks -------------------------------------------------------------------------------------
-    def _check_inputs(self, x, h0, c0, lengths):
+    def _check_inputs(self, x, state, lengths):
         like = self.weight_ih_l0.data
-        backend.array_module(**{"x": x, "h0": h0, "c0": c0, "the module's parameters": like})
+        names = [n + "0" for n in self.cell.state_names]                 # h0 (, c0)
+        backend.array_module(x=x, **dict(zip(names, state)), **{"the module's parameters": like})
         layout = "(B, T, I)" if self.batch_first else "(T, B, I)"
         if getattr(x, "ndim", None) != 3:
             raise ValueError(f"x: expected a 3-d array {layout} with I={self.input_size}, got shape "
@@ -139,11 +179,11 @@ class RNNBase(Module):
             raise TypeError(f"x: expected dtype {like.dtype} (the module's), got {x.dtype}")
         B = x.shape[0] if self.batch_first else x.shape[1]
         expected = (self.num_layers * self.num_directions, B, self.hidden_size)
-        for name, state in (("h0", h0), ("c0", c0)):
-            if state is not None:
-                check_shape(name, state, expected)
+        for name, part in zip(names, state):
+            if part is not None:
+                check_shape(name, part, expected)
         # lengths go onto the parameters' library (a list or host array is fine); their shape, type and
-        # range are checked by the first cell call (functional/_sequence.length_mask), before any reversal
+        # range are checked by the first cell call (functional.masking.length_mask), before any reversal
         return None if lengths is None else backend.array_module(like=like).asarray(lengths)
 
     # -- forward / backward -------------------------------------------------------------------------
@@ -158,35 +198,36 @@ class RNNBase(Module):
         Returns:
             ``out (T, B, D*H)`` (batch first if so constructed) and ``h_n`` (LSTM: ``(h_n, c_n)``).
         """
-        h0, c0 = (hx if hx is not None else (None, None)) if self._has_cell_state else (hx, None)
-        lengths = self._check_inputs(x, h0, c0, lengths)
+        state = self._split_state(hx, "hx")
+        lengths = self._check_inputs(x, state, lengths)
         xp = backend.array_module(x=x)
         if self.batch_first:
             x = x.transpose(1, 0, 2)
         x = xp.ascontiguousarray(x)
-        layer_input, layer_caches, h_n, c_n = x, [], [], []
+        T, B = x.shape[:2]
+        layer_input, layer_caches = x, []
+        finals = [[] for _ in state]                        # per state part: one (B, H) per (layer, direction)
         for layer in range(self.num_layers):
             direction_outputs, direction_caches = [], []
             for d, suffix in enumerate(self._suffixes(layer)):
                 k = layer * self.num_directions + d
                 seq = layer_input if d == 0 else reverse_within_lengths(layer_input, lengths, xp)
-                out, h, c, cache = self._cell_forward(seq, None if h0 is None else h0[k],
-                                                      None if c0 is None else c0[k], suffix, lengths)
+                start = tuple(None if part is None else part[k] for part in state)
+                out, final, cache = self._cell_forward(seq, start, suffix, lengths)
                 direction_outputs.append(out if d == 0 else reverse_within_lengths(out, lengths, xp))
                 direction_caches.append(cache)
-                h_n.append(h)
-                c_n.append(c)
+                for collected, part in zip(finals, final):
+                    collected.append(part)
             layer_output = direction_outputs[0] if len(direction_outputs) == 1 else xp.concatenate(direction_outputs, axis=2)
             dropout_cache = None
             if self.dropout > 0 and layer < self.num_layers - 1:       # between layers, not after the last
                 layer_output, dropout_cache = dropout_forward(layer_output, self.dropout, self.training,
                                                               rng=self.dropout_generator)
-            layer_caches.append((direction_caches, dropout_cache))
+            layer_caches.append(_LayerCache(direction_caches, dropout_cache))
             layer_input = layer_output
         out = layer_input.transpose(1, 0, 2) if self.batch_first else layer_input
-        self._cache = {"layers": layer_caches, "lengths": lengths, "h_shape": (len(h_n),) + h_n[0].shape}
-        h_n = xp.stack(h_n)
-        return (out, (h_n, xp.stack(c_n))) if self._has_cell_state else (out, h_n)
+        self._cache = StackCache(layer_caches, lengths, T, B, self.num_layers * self.num_directions)
+        return out, self._join_state([xp.stack(parts) for parts in finals])
 
     def backward(self, d_out, d_hx=None):
         """Backpropagate through every layer and direction.
@@ -200,25 +241,23 @@ class RNNBase(Module):
             added to each parameter's ``.grad``.
         """
         cache = self._require_forward()
-        lengths = cache["lengths"]
-        d_h_n, d_c_n = (d_hx if d_hx is not None else (None, None)) if self._has_cell_state else (d_hx, None)
-        for name, g in (("d_h_n", d_h_n), ("d_c_n", d_c_n)):
+        lengths, T, B = cache.lengths, cache.T, cache.B
+        d_final = self._split_state(d_hx, "d_hx")
+        for name, g in zip(("d_h_n", "d_c_n"), d_final):
             if g is not None:
-                check_shape(name, g, cache["h_shape"])
-        like = self.weight_ih_l0.data
-        xp = backend.array_module(d_out=d_out, d_h_n=d_h_n, d_c_n=d_c_n, like=like)
-        T, B, _ = cache["layers"][0][0][0]["x"].shape
+                check_shape(name, g, (cache.num_states, B, self.hidden_size))
+        xp = backend.array_module(d_out=d_out, **dict(zip(("d_h_n", "d_c_n"), d_final)), like=self.weight_ih_l0.data)
         d_layer = None                 # None: no gradient at the outputs (the cells skip that term)
         if d_out is not None:
             d_layer = d_out.transpose(1, 0, 2) if self.batch_first else d_out
             check_shape("d_out", d_layer, (T, B, self.num_directions * self.hidden_size))
-        dh0 = [None] * cache["h_shape"][0]
-        dc0 = [None] * cache["h_shape"][0]
+        d_initial = [[None] * cache.num_states for _ in d_final]       # per state part, per (layer, direction)
+        initial_names = [n + "0" for n in self.cell.state_names]
         H = self.hidden_size
         for layer in reversed(range(self.num_layers)):
-            direction_caches, dropout_cache = cache["layers"][layer]
-            if dropout_cache is not None and d_layer is not None:
-                d_layer = dropout_backward(d_layer, dropout_cache)["x"]
+            layer_cache = cache.layers[layer]
+            if layer_cache.dropout is not None and d_layer is not None:
+                d_layer = dropout_backward(d_layer, layer_cache.dropout)["x"]
             d_input = None
             for d, suffix in enumerate(self._suffixes(layer)):
                 k = layer * self.num_directions + d
@@ -226,21 +265,21 @@ class RNNBase(Module):
                 if d_layer is not None:
                     d_dir = d_layer[:, :, d * H:(d + 1) * H]
                     d_dir = xp.ascontiguousarray(d_dir if d == 0 else reverse_within_lengths(d_dir, lengths, xp))
-                grads = self._cell_backward(d_dir, None if d_h_n is None else d_h_n[k],
-                                            None if d_c_n is None else d_c_n[k], direction_caches[d])
+                d_end = tuple(None if g is None else g[k] for g in d_final)
+                grads = self._cell_backward(d_dir, d_end, layer_cache.directions[d])
                 self._accumulate(suffix, grads)
                 dx = grads["x"] if d == 0 else reverse_within_lengths(grads["x"], lengths, xp)
                 d_input = dx if d_input is None else d_input + dx
-                dh0[k], dc0[k] = grads["h0"], grads.get("c0")
+                for collected, name in zip(d_initial, initial_names):
+                    collected[k] = grads[name]
             d_layer = d_input
         dx = d_layer.transpose(1, 0, 2) if self.batch_first else d_layer
-        dh0 = xp.stack(dh0)
-        return (dx, (dh0, xp.stack(dc0))) if self._has_cell_state else (dx, dh0)
+        return dx, self._join_state([xp.stack(parts) for parts in d_initial])
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
-        if self.mode.startswith("RNN_"):
-            s += f", nonlinearity='{self.mode[4:].lower()}'"
+        for name, value in self.cell.torch_kwargs.items():
+            s += f", {name}={value!r}"
         for name, default in (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False)):
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)}"
@@ -252,10 +291,11 @@ class RNN(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, rng=None, dtype=None):
-        if nonlinearity not in ("tanh", "relu"):
+        cells = {"tanh": "rnn", "relu": "rnn_relu"}
+        if nonlinearity not in cells:
             raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__("RNN_" + nonlinearity.upper(), input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, rng, dtype)
+        super().__init__(cells[nonlinearity], input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, rng, dtype)
 
 
 class LSTM(RNNBase):
@@ -263,7 +303,7 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, rng=None, dtype=None):
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+        super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          rng, dtype)
 
 
@@ -272,5 +312,19 @@ class GRU(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, rng=None, dtype=None):
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+        super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          rng, dtype)
+
+
+TORCH_NAMED = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}
+"""Our module class for each PyTorch class a registered cell corresponds to (``Cell.torch_class``)."""
+
+
+def make_recurrent(cell, input_size, hidden_size, **options):
+    """A recurrent layer for a registered cell name: ``RNN``/``LSTM``/``GRU`` for PyTorch's cells (so
+    ``isinstance`` and ``repr`` read as in PyTorch), an :class:`RNNBase` for any other registered cell.
+    ``options`` are :class:`RNNBase`'s keyword arguments (num_layers, bias, batch_first, dropout, ...)."""
+    spec = get_cell(cell)
+    if spec.torch_class in TORCH_NAMED:
+        return TORCH_NAMED[spec.torch_class](input_size, hidden_size, **spec.torch_kwargs, **options)
+    return RNNBase(spec.name, input_size, hidden_size, **options)

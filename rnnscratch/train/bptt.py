@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import backend
-from ..functional.losses import softmax_cross_entropy
+from ..functional.losses import IGNORE_INDEX, softmax_cross_entropy
 
 
 @dataclass(frozen=True)
@@ -74,11 +74,11 @@ def copy_state(state):
     return tuple(s.copy() for s in state) if isinstance(state, tuple) else state.copy()
 
 
-def tbptt_stream(model, ids, targets, state, schedule, update, ignore_index=-100):
+def tbptt_stream(model, ids, targets, state, schedule, update, ignore_index=IGNORE_INDEX):
     """Train a many-to-many model over one ``(T, B)`` batch of a stream with a (k1, k2) schedule.
 
     Args:
-        model: a ``LanguageModel`` or ``SequenceTagger`` (``forward(ids, state) -> logits, state``).
+        model: a many-to-many model such as ``LanguageModel`` (``forward(ids, state) -> logits, state``).
         ids, targets: ``(T, B)`` int arrays; ``targets == ignore_index`` are not counted.
         state: the state carried in from the previous batch (None at the start of a stream).
         schedule: a :class:`TruncatedBPTT`.
@@ -125,11 +125,7 @@ def tbptt_classify(model, ids, lengths, labels, k, update):
         ``(summed loss over chunks and sequences, number of terms, logits (B, C) of each sequence's
         final chunk)`` — the logits for training accuracy.
     """
-    if model.rnn.bidirectional:
-        raise ValueError("truncated BPTT needs a unidirectional model: a bidirectional layer reads each "
-                         "chunk backwards from its end, so no state can be carried across the cut")
-    if model.pooling != "last":
-        raise ValueError(f"truncated BPTT for classification uses the last valid output; pooling={model.pooling!r}")
+    model.check_truncated_bptt()
     xp = backend.array_module(ids=ids)
     host_lengths = backend.to_numpy(lengths)
     T, B = ids.shape
@@ -142,14 +138,15 @@ def tbptt_classify(model, ids, lengths, labels, k, update):
         rows = xp.asarray(rows_host)
         chunk_lengths = xp.asarray((host_lengths[rows_host] - start).clip(1, k))
         model.zero_grad()
-        logits = model.forward(ids[start:start + k][:, rows], chunk_lengths, select_batch(state, rows))
+        logits, final = model.forward_with_state(ids[start:start + k][:, rows], chunk_lengths,
+                                                 select_batch(state, rows))
         loss, d_logits = softmax_cross_entropy(logits, labels[rows])
         model.backward(d_logits)
         update()
         total, terms = total + loss * rows_host.size, terms + rows_host.size
         if state is None:                     # first chunk: every sequence is present
-            state, final_logits = copy_state(model.final_state), logits.copy()
+            state, final_logits = copy_state(final), logits.copy()
         else:
-            assign_batch(state, rows, model.final_state)
+            assign_batch(state, rows, final)
             final_logits[rows] = logits
     return total, terms, final_logits

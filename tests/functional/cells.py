@@ -1,25 +1,21 @@
-"""One table describing the three recurrent cells, so every test runs on all of them alike."""
+"""The cell registry seen by the tests: every test over cells runs on every registered cell alike."""
 from dataclasses import dataclass
-from functools import partial
-from typing import Callable
 
-from rnnscratch import functional as F
-from rnnscratch.selfcheck import recurrent_inputs
+from rnnscratch.functional.cells import CELLS as REGISTRY
+from rnnscratch.functional.cells import Cell as RegistryEntry
 
 
 @dataclass(frozen=True)
 class Cell:
-    name: str
-    num_gates: int
-    has_cell_state: bool
-    forward: Callable
-    backward: Callable
-    step_forward: Callable
-    step_backward: Callable
+    """A registry entry (its attributes read through) plus input makers for the tests."""
+    spec: RegistryEntry
+
+    def __getattr__(self, name):
+        return getattr(self.spec, name)
 
     def make_inputs(self, rng, T, B, I, H, scale=0.5, dtype="float64"):
         """Random float inputs, keyed by the sequence forward's argument names."""
-        inputs = recurrent_inputs(rng, self.num_gates, T, B, I, H, self.has_cell_state, scale)
+        inputs = self.spec.random_inputs(rng, T, B, I, H, scale)
         return {k: v.astype(dtype) for k, v in inputs.items()}
 
     def step_inputs(self, seq_inputs, t=0):
@@ -32,12 +28,5 @@ class Cell:
         return step
 
 
-CELLS = [
-    Cell("rnn_tanh", 1, False, partial(F.rnn_forward, nonlinearity="tanh"), F.rnn_backward,
-         partial(F.rnn_step_forward, nonlinearity="tanh"), F.rnn_step_backward),
-    Cell("rnn_relu", 1, False, partial(F.rnn_forward, nonlinearity="relu"), F.rnn_backward,
-         partial(F.rnn_step_forward, nonlinearity="relu"), F.rnn_step_backward),
-    Cell("lstm", 4, True, F.lstm_forward, F.lstm_backward, F.lstm_step_forward, F.lstm_step_backward),
-    Cell("gru", 3, False, F.gru_forward, F.gru_backward, F.gru_step_forward, F.gru_step_backward),
-]
+CELLS = [Cell(spec) for spec in REGISTRY.values()]
 CELL_IDS = [c.name for c in CELLS]

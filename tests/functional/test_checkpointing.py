@@ -5,34 +5,31 @@ import numpy as np
 import pytest
 
 from rnnscratch import functional as F
+from rnnscratch.functional.cells import CELL_NAMES, get_cell
 from rnnscratch.functional.checkpointing import checkpointed_backward, checkpointed_forward
 from rnnscratch.gradcheck import check_function
 
-PLAIN = {"rnn_tanh": (F.rnn_forward, F.rnn_backward, 1), "gru": (F.gru_forward, F.gru_backward, 3),
-         "lstm": (F.lstm_forward, F.lstm_backward, 4)}
-
 
 def _inputs(rng, cell, T=11, B=2, I=3, H=4):
-    G = PLAIN[cell][2]
-    params = (rng.standard_normal((G * H, I)) * 0.5, rng.standard_normal((G * H, H)) * 0.5,
-              rng.standard_normal(G * H) * 0.1, rng.standard_normal(G * H) * 0.1)
-    state = tuple(rng.standard_normal((B, H)) for _ in range(2 if cell == "lstm" else 1))
-    return rng.standard_normal((T, B, I)), state, params
+    """``(x, state tuple, params tuple)`` for a registered cell."""
+    spec = get_cell(cell)
+    a = spec.random_inputs(rng, T, B, I, H)
+    return a["x"], tuple(a[n + "0"] for n in spec.state_names), (a["W_ih"], a["W_hh"], a["b_ih"], a["b_hh"])
 
 
-@pytest.mark.parametrize("cell", ["rnn_tanh", "gru", "lstm"])
+@pytest.mark.parametrize("cell", CELL_NAMES)
 @pytest.mark.parametrize("segment", [1, 3, 4, 11, 50])
 def test_same_outputs_and_gradients_as_plain_bptt(cell, segment, rng):
     x, state, params = _inputs(rng, cell)
-    forward, backward, _ = PLAIN[cell]
-    plain = forward(x, *state, *params)
+    spec = get_cell(cell)
+    plain_out, plain_final, plain_cache = spec.run(x, state, params)
     out, final, cache = checkpointed_forward(cell, x, state, params, segment)
-    np.testing.assert_allclose(out, plain[0], rtol=0, atol=1e-13)
-    for f, g in zip(final, plain[1:-1]):
+    np.testing.assert_allclose(out, plain_out, rtol=0, atol=1e-13)
+    for f, g in zip(final, plain_final):
         np.testing.assert_allclose(f, g, rtol=0, atol=1e-13)
     d_out = rng.standard_normal(out.shape)
     d_state = tuple(rng.standard_normal(s.shape) for s in state)
-    expected = backward(d_out, *d_state, plain[-1])
+    expected = spec.run_backward(d_out, d_state, plain_cache)
     got = checkpointed_backward(d_out, d_state, cache)
     assert set(got) == set(expected)
     for name in expected:
@@ -72,6 +69,14 @@ def test_peak_memory_is_bounded_by_the_segment():
     plain = peak(lambda: F.lstm_backward(d_out, None, None, F.lstm_forward(x, *state, *params)[-1]))
     segmented = peak(lambda: checkpointed_backward(d_out, (None, None), checkpointed_forward("lstm", x, state, params, 50)[-1]))
     assert segmented < plain / 3
+
+
+def test_cache_keeps_only_the_segment_starts(rng):
+    x, state, params = _inputs(rng, "lstm", T=10)
+    _, _, cache = checkpointed_forward("lstm", x, state, params, 4)
+    kept = cache.saved_arrays()
+    assert len(kept) == 2 * 3                     # (h, c) at steps 0, 4, 8
+    assert all(a.shape == state[0].shape for a in kept)
 
 
 def test_bad_arguments():

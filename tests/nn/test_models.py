@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from rnnscratch import backend, nn
+from rnnscratch.functional import IGNORE_INDEX
 from rnnscratch.gradcheck import check_module
 
 TOL = 1e-6
@@ -90,8 +91,8 @@ def test_sample_refuses_bad_arguments():
         model.sample([0], 3, top_k=9)
 
 
-def test_tagger_gradcheck_and_loss_ignores_padding(rng):
-    model = nn.SequenceTagger(8, 3, embed_dim=3, hidden_size=4, cell="gru", rng=0).eval()
+def test_language_model_with_lengths_gradcheck_and_loss_ignores_padding(rng):
+    model = nn.LanguageModel(8, embed_dim=3, hidden_size=4, cell="gru", rng=0).eval()
     ids = rng.integers(1, 8, size=(4, 2))
     lengths = np.array([4, 2])
 
@@ -100,10 +101,36 @@ def test_tagger_gradcheck_and_loss_ignores_padding(rng):
 
     check_module(model, lambda: model(ids, lengths=lengths), backward).assert_ok(TOL)
     logits, _ = model(ids, lengths=lengths)
-    tags = rng.integers(0, 3, size=(4, 2))
-    tags[2:, 1] = -100
-    loss, d = model.loss(logits, tags)
+    targets = rng.integers(0, 8, size=(4, 2))
+    targets[2:, 1] = IGNORE_INDEX
+    loss, d = model.loss(logits, targets)
     assert np.isfinite(loss) and np.all(d[2:, 1] == 0)
+
+
+def test_backward_checks_the_upstream_shape(rng):
+    model = nn.LanguageModel(5, hidden_size=3, rng=0)
+    with pytest.raises(RuntimeError, match="LanguageModel.backward called before forward"):
+        model.backward(np.zeros((2, 1, 5)))
+    model(rng.integers(0, 5, size=(2, 1)))
+    with pytest.raises(ValueError, match=r"d_logits: expected shape \(2, 1, 5\), got \(2, 1, 4\)"):
+        model.backward(np.zeros((2, 1, 4)))
+
+
+def test_classifier_forward_with_state_continues_a_sequence(rng):
+    model = nn.SequenceClassifier(7, 2, embed_dim=3, hidden_size=4, cell="lstm", rng=0).eval()
+    ids = rng.integers(1, 7, size=(6, 2))
+    whole = model(ids)
+    _, state = model.forward_with_state(ids[:4])
+    rest, _ = model.forward_with_state(ids[4:], state=state)
+    np.testing.assert_allclose(rest, whole, atol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, reason", [(dict(bidirectional=True), "needs a unidirectional model"),
+                                            (dict(pooling="mean"), "uses the last valid output")])
+def test_classifier_says_why_it_cannot_be_truncated(kwargs, reason):
+    nn.SequenceClassifier(5, 2, hidden_size=3).check_truncated_bptt()          # the default can
+    with pytest.raises(ValueError, match=reason):
+        nn.SequenceClassifier(5, 2, hidden_size=3, **kwargs).check_truncated_bptt()
 
 
 def test_build_model_rebuilds_from_config():

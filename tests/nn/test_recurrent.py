@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 
 from rnnscratch import backend, nn
+from rnnscratch.functional.cells import CELL_NAMES, get_cell
 from rnnscratch.gradcheck import check_module
 
 TOL = 1e-6
-MODES = ["RNN", "LSTM", "GRU"]
+
 
 
 @pytest.fixture(autouse=True)
@@ -15,25 +16,25 @@ def float64():
         yield
 
 
-def _state(mode, rng, shape, with_state):
+def _state(cell, rng, shape, with_state):
     if not with_state:
         return None
-    if mode == "LSTM":
+    if get_cell(cell).has_cell_state:
         return (rng.standard_normal(shape), rng.standard_normal(shape))
     return rng.standard_normal(shape)
 
 
-def _check(module, mode, x, hx, lengths):
+def _check(module, cell, x, hx, lengths):
     inputs = {"x": x}
     if hx is not None:
-        inputs.update({"h0": hx[0], "c0": hx[1]} if mode == "LSTM" else {"h0": hx})
+        inputs.update({"h0": hx[0], "c0": hx[1]} if get_cell(cell).has_cell_state else {"h0": hx})
 
     def forward(x, h0=None, c0=None):
-        state = None if h0 is None else ((h0, c0) if mode == "LSTM" else h0)
+        state = None if h0 is None else ((h0, c0) if get_cell(cell).has_cell_state else h0)
         return module(x, state, lengths=lengths)
 
     def backward(d_out, d_h, d_c=None):
-        if mode == "LSTM":
+        if get_cell(cell).has_cell_state:
             dx, (dh0, dc0) = module.backward(d_out, (d_h, d_c))
             grads = {"x": dx, "h0": dh0, "c0": dc0}
         else:
@@ -44,33 +45,33 @@ def _check(module, mode, x, hx, lengths):
     return check_module(module, forward, backward, inputs, max_entries=60)
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_two_layer_bidirectional_with_lengths_gradcheck(mode, rng):
-    module = getattr(nn, mode)(3, 4, num_layers=2, bidirectional=True, rng=0)
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_two_layer_bidirectional_with_lengths_gradcheck(cell, rng):
+    module = nn.make_recurrent(cell, 3, 4, num_layers=2, bidirectional=True, rng=0)
     x = rng.standard_normal((5, 4, 3))
-    hx = _state(mode, rng, (4, 4, 4), True)
-    report = _check(module, mode, x, hx, np.array([5, 1, 3, 4]))
-    assert len(report) == 16 + 1 + (2 if mode == "LSTM" else 1)    # 2 layers x 2 dirs x 4 params, x, h0 (c0)
+    hx = _state(cell, rng, (4, 4, 4), True)
+    report = _check(module, cell, x, hx, np.array([5, 1, 3, 4]))
+    assert len(report) == 16 + 1 + (2 if get_cell(cell).has_cell_state else 1)    # 2 layers x 2 dirs x 4 params, x, h0 (c0)
     report.assert_ok(TOL)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("cell", CELL_NAMES)
 @pytest.mark.parametrize("batch_first", [False, True])
-def test_single_layer_gradcheck_batch_first_and_no_bias(mode, batch_first, rng):
-    module = getattr(nn, mode)(2, 3, bias=False, batch_first=batch_first, rng=1)
+def test_single_layer_gradcheck_batch_first_and_no_bias(cell, batch_first, rng):
+    module = nn.make_recurrent(cell, 2, 3, bias=False, batch_first=batch_first, rng=1)
     x = rng.standard_normal((2, 4, 2) if batch_first else (4, 2, 2))
-    _check(module, mode, x, None, None).assert_ok(TOL)
+    _check(module, cell, x, None, None).assert_ok(TOL)
 
 
 def test_relu_rnn_three_layers_gradcheck(rng):
     module = nn.RNN(2, 3, num_layers=3, nonlinearity="relu", rng=2)
-    _check(module, "RNN", rng.standard_normal((4, 2, 2)), None, np.array([4, 2])).assert_ok(TOL)
+    _check(module, "rnn_relu", rng.standard_normal((4, 2, 2)), None, np.array([4, 2])).assert_ok(TOL)
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_parameter_names_and_shapes_follow_pytorch(mode):
-    G = {"RNN": 1, "LSTM": 4, "GRU": 3}[mode]
-    module = getattr(nn, mode)(5, 7, num_layers=2, bidirectional=True)
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_parameter_names_and_shapes_follow_pytorch(cell):
+    G = get_cell(cell).num_gates
+    module = nn.make_recurrent(cell, 5, 7, num_layers=2, bidirectional=True)
     shapes = {n: p.shape for n, p in module.named_parameters()}
     expected = {}
     for layer, inp in ((0, 5), (1, 14)):
@@ -96,14 +97,14 @@ def test_initialisation_is_uniform_within_one_over_sqrt_h_and_seedable():
     np.testing.assert_array_equal(c.weight_ih_l0.data, d.weight_ih_l0.data)
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_output_and_state_shapes(mode, rng):
-    module = getattr(nn, mode)(3, 4, num_layers=3, bidirectional=True, batch_first=True)
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_output_and_state_shapes(cell, rng):
+    module = nn.make_recurrent(cell, 3, 4, num_layers=3, bidirectional=True, batch_first=True)
     out, state = module(rng.standard_normal((2, 6, 3)))
     assert out.shape == (2, 6, 8)
-    h = state[0] if mode == "LSTM" else state
+    h = state[0] if get_cell(cell).has_cell_state else state
     assert h.shape == (6, 2, 4)
-    if mode == "LSTM":
+    if get_cell(cell).has_cell_state:
         assert state[1].shape == (6, 2, 4)
 
 
@@ -204,14 +205,14 @@ def test_numpy_array_into_a_cupy_module_is_refused():
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("mode", MODES)
-def test_cupy_module_matches_numpy(mode, rng):
-    host = getattr(nn, mode)(3, 4, num_layers=2, bidirectional=True, rng=0)
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_cupy_module_matches_numpy(cell, rng):
+    host = nn.make_recurrent(cell, 3, 4, num_layers=2, bidirectional=True, rng=0)
     x = rng.standard_normal((5, 2, 3))
     lengths = np.array([5, 3])
     out, _ = host(x, lengths=lengths)
     dx, _ = host.backward(np.ones_like(out))
-    device = getattr(nn, mode)(3, 4, num_layers=2, bidirectional=True, rng=0).to("cupy")
+    device = nn.make_recurrent(cell, 3, 4, num_layers=2, bidirectional=True, rng=0).to("cupy")
     with backend.use_backend("cupy"):
         out_g, _ = device(backend.to_device(x), lengths=backend.to_device(lengths))
         dx_g, _ = device.backward(backend.to_device(np.ones_like(out)))
@@ -219,10 +220,10 @@ def test_cupy_module_matches_numpy(mode, rng):
     np.testing.assert_allclose(backend.to_numpy(dx_g), dx, atol=1e-10)
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_checkpoint_every_gives_the_same_gradients(mode, rng):
-    plain = getattr(nn, mode)(3, 4, num_layers=2, rng=5)
-    segmented = getattr(nn, mode)(3, 4, num_layers=2, rng=5)
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_checkpoint_every_gives_the_same_gradients(cell, rng):
+    plain = nn.make_recurrent(cell, 3, 4, num_layers=2, rng=5)
+    segmented = nn.make_recurrent(cell, 3, 4, num_layers=2, rng=5)
     segmented.checkpoint_every = 3
     x = rng.standard_normal((10, 2, 3))
     d_out = rng.standard_normal((10, 2, 4))
@@ -236,3 +237,37 @@ def test_checkpoint_every_gives_the_same_gradients(mode, rng):
         np.testing.assert_allclose(q.grad, p.grad, rtol=1e-11, atol=1e-12, err_msg=name)
     with pytest.raises(ValueError, match="checkpoint_every is for unpadded sequences"):
         segmented(x, lengths=np.array([10, 5]))
+
+
+def test_saved_arrays_are_what_bptt_keeps(rng):
+    module = nn.LSTM(3, 4, num_layers=2, dropout=0.5, rng=0)
+    with pytest.raises(RuntimeError, match="before forward"):
+        module.saved_arrays()
+    x = rng.standard_normal((6, 2, 3))
+    module(x)
+    kept = module.saved_arrays()
+    weights = {id(p.data) for p in module.parameters()}
+    assert all(id(a) != id(x) and id(a) not in weights for a in kept)
+    # per layer: hs, cs (T+1, B, H), tanh_cs (T, B, H), gates (T, 4, B, H); plus one dropout mask (T, B, H)
+    per_layer = (2 * 7 * 2 * 4 + 6 * 2 * 4 + 6 * 4 * 2 * 4) * 8
+    assert sum(a.nbytes for a in kept) == 2 * per_layer + 6 * 2 * 4 * 8
+    module.checkpoint_every = 3
+    module(x)
+    assert sum(a.nbytes for a in module.saved_arrays()) < per_layer       # only segment starts (and the mask)
+
+
+def test_a_new_registry_entry_is_all_a_cell_needs(monkeypatch, rng):
+    """A cell added to the registry alone works as a module (an RNNBase) through make_recurrent."""
+    import dataclasses
+
+    from rnnscratch.functional import cells
+    twin = dataclasses.replace(cells.get_cell("lstm"), name="lstm_twin", torch_class="")
+    monkeypatch.setitem(cells.CELLS, "lstm_twin", twin)
+    layer = nn.make_recurrent("lstm_twin", 3, 4, num_layers=2, rng=0)
+    reference = nn.LSTM(3, 4, num_layers=2, rng=0)
+    assert type(layer) is nn.RNNBase
+    x = rng.standard_normal((5, 2, 3))
+    out, (h, c) = layer(x)
+    np.testing.assert_array_equal(out, reference(x)[0])
+    dx, _ = layer.backward(np.ones_like(out))
+    np.testing.assert_array_equal(dx, reference.backward(np.ones_like(out))[0])

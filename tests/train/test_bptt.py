@@ -135,15 +135,15 @@ def test_classify_chunks_match_brute_force(rng):
         chunk_len = np.clip(lengths[rows] - start, 1, 2)
         frozen = None if state is None else tuple(s[:, rows].copy() for s in state)
         chunk_refs.append((start, rows, chunk_len, frozen))
-        model(ids[start:start + 2][:, rows], chunk_len, frozen)
-        new = model.final_state
+        _, new = model.forward_with_state(ids[start:start + 2][:, rows], chunk_len, frozen)
         state = tuple(s.copy() for s in new) if state is None else state
         for s, v in zip(state, new):
             s[:, rows] = v
     for (start, rows, chunk_len, frozen), grads in zip(chunk_refs, recorded):
         for name, p in model.named_parameters():
             numeric = numerical_gradient(lambda: softmax_cross_entropy(
-                model(ids[start:start + 2][:, rows], chunk_len, frozen), labels[rows])[0], p.data)
+                model.forward_with_state(ids[start:start + 2][:, rows], chunk_len, frozen)[0], labels[rows])[0],
+                p.data)
             np.testing.assert_allclose(grads[name], numeric, rtol=1e-6, atol=1e-9, err_msg=name)
     np.testing.assert_allclose(final_logits[1], model(ids[:2, 1:2], np.array([2]))[0], atol=1e-12)
 

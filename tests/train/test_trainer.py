@@ -68,7 +68,7 @@ def test_training_reduces_loss_and_writes_history(tmp_path):
     assert json.loads((tmp_path / "history.json").read_text()) == history
     assert (tmp_path / "history.csv").read_text().splitlines()[0].startswith("epoch,lr,")
     assert (tmp_path / "last.npz").exists() and (tmp_path / "best.npz").exists()
-    assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp")]
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
 
 
 def test_same_seed_same_weights_bit_for_bit():
@@ -231,7 +231,7 @@ def test_exploding_learning_rate_stops_with_a_clear_message_and_keeps_the_last_c
     ckpt = load_checkpoint(tmp_path / "last.npz")          # the last completed epoch's checkpoint
     assert ckpt.meta["epoch"] == len(trainer.history) >= 1
     assert all(np.isfinite(v).all() for v in ckpt.model.state_dict().values())
-    assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp")]
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
 
 
 def test_checkpoint_rebuilds_the_model_with_no_other_input(tmp_path):

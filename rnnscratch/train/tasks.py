@@ -1,0 +1,150 @@
+"""What differs between training tasks, one object per task: how a batch is trained and evaluated,
+and which metrics its sums give. The :class:`~rnnscratch.train.trainer.Trainer` loop is the same for all.
+
+* ``"classify"`` (:class:`ClassificationTask`) — batches ``(ids (T, B), lengths (B,), labels (B,))`` for a
+  ``SequenceClassifier``; full BPTT, or truncated in chunks of ``bptt.k1``
+  (:func:`~rnnscratch.train.bptt.tbptt_classify`). Metrics: loss and accuracy.
+* ``"lm"`` (:class:`LanguageModelTask`) — batches ``(ids (T, B), targets (T, B))`` cut from one continuous
+  stream, for a ``LanguageModel``; the recurrent state is carried from batch to batch (values only)
+  and each batch is trained with the (k1, k2) schedule (full BPTT within the batch by default).
+  Metrics: loss in nats per token and perplexity ``exp(loss)``.
+
+A sequence-to-sequence task will be a third object with the same four methods.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy
+
+from .. import backend
+from ..functional.losses import IGNORE_INDEX, softmax_cross_entropy
+from .bptt import TruncatedBPTT, copy_state, tbptt_classify, tbptt_stream
+
+
+@dataclass
+class Tally:
+    """Running sums that an epoch's (or an evaluation's) metrics are computed from, batch by batch.
+
+    Saved inside an interrupted checkpoint, so a resumed epoch reports what an uninterrupted one would.
+    """
+    loss: float = 0.0          # summed loss over the counted terms
+    terms: int = 0             # counted loss terms: sequences (classify) or target tokens (lm)
+    correct: int = 0           # classify: right predictions
+    sequences: int = 0         # classify: sequences seen
+    tokens: int = 0            # input tokens processed
+    grad_norm: float = 0.0     # training: sum of the pre-clip global gradient norms ...
+    updates: int = 0           # ... over this many optimizer steps
+    seconds: float = 0.0       # training: time spent so far
+    confusion: list | None = field(default=None, repr=False)   # classify evaluation: counts[true][predicted]
+
+    @property
+    def mean_loss(self):
+        return self.loss / max(self.terms, 1)
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(**d)
+
+
+class ClassificationTask:
+    """Many-to-one classification: one label per sequence."""
+    name = "classify"
+
+    def train_batch(self, model, batch, carry, bptt, update, tally):
+        """Train on one batch (``update()`` clips and steps after each backward); returns the carry (None)."""
+        ids, lengths, labels = batch
+        if bptt is None:
+            model.zero_grad()
+            logits = model(ids, lengths)
+            loss, d_logits = softmax_cross_entropy(logits, labels)
+            model.backward(d_logits)
+            update()
+            total, terms = loss * len(labels), len(labels)
+        else:
+            total, terms, logits = tbptt_classify(model, ids, lengths, labels, bptt.k1, update)
+        self._count(tally, total, terms, ids, lengths, labels, logits.argmax(axis=1))
+        return None
+
+    def eval_batch(self, model, batch, carry, tally):
+        """Loss and predictions of one batch, no update; counts the confusion matrix when the tally has one."""
+        ids, lengths, labels = batch
+        logits = model(ids, lengths)
+        loss, _ = softmax_cross_entropy(logits, labels)
+        predicted = logits.argmax(axis=1)
+        self._count(tally, loss * len(labels), len(labels), ids, lengths, labels, predicted)
+        if tally.confusion is not None:
+            numpy.add.at(tally.confusion, (backend.to_numpy(labels), backend.to_numpy(predicted)), 1)
+        return carry
+
+    @staticmethod
+    def _count(tally, total, terms, ids, lengths, labels, predicted):
+        tally.loss += total
+        tally.terms += terms
+        tally.tokens += int(backend.to_numpy(lengths).sum())
+        tally.correct += int((predicted == labels).sum())
+        tally.sequences += len(labels)
+
+    @staticmethod
+    def new_confusion(num_classes):
+        return numpy.zeros((num_classes, num_classes), dtype=numpy.int64)
+
+    def metrics(self, tally):
+        """``{"loss", "accuracy"}`` (and ``"confusion"`` as nested lists when counted)."""
+        metrics = {"loss": tally.mean_loss, "accuracy": tally.correct / max(tally.sequences, 1)}
+        if tally.confusion is not None:
+            metrics["confusion"] = numpy.asarray(tally.confusion).tolist()
+        return metrics
+
+
+class LanguageModelTask:
+    """Next-token prediction over a continuous stream, the state carried between batches."""
+    name = "lm"
+
+    def train_batch(self, model, batch, carry, bptt, update, tally):
+        """Train on one ``(ids, targets)`` batch with the (k1, k2) schedule; returns the state to carry on."""
+        ids, targets = batch
+        schedule = bptt or TruncatedBPTT(ids.shape[0])
+        total, counted, carry = tbptt_stream(model, ids, targets, carry, schedule, update)
+        self._count(tally, total, counted, ids)
+        return carry
+
+    def eval_batch(self, model, batch, carry, tally):
+        """Loss of one batch from the carried state, no update; returns the new state (values only)."""
+        ids, targets = batch
+        logits, carry = model(ids, carry)
+        loss, _ = model.loss(logits, targets)
+        counted = int((targets != IGNORE_INDEX).sum())
+        self._count(tally, loss * counted, counted, ids)
+        return copy_state(carry)
+
+    @staticmethod
+    def _count(tally, total, counted, ids):
+        tally.loss += total
+        tally.terms += counted
+        tally.tokens += int(ids.size)
+
+    @staticmethod
+    def new_confusion(num_classes):
+        raise ValueError("num_classes: a language model has no confusion matrix")
+
+    def metrics(self, tally):
+        """``{"loss" (nats per token), "perplexity" = exp(loss)}``."""
+        return {"loss": tally.mean_loss, "perplexity": math.exp(min(tally.mean_loss, 700))}
+
+
+TASKS = {task.name: task for task in (ClassificationTask(), LanguageModelTask())}
+TASK_NAMES = tuple(TASKS)
+
+
+def get_task(task):
+    """A task object from its name (``"classify"``, ``"lm"``), or the object itself."""
+    if isinstance(task, str):
+        if task not in TASKS:
+            raise ValueError(f"task: expected one of {', '.join(TASK_NAMES)}, got {task!r}")
+        return TASKS[task]
+    return task
