@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-from rnnscratch.bench import machine_name
+from rnnscratch.app.bench import machine_name
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
