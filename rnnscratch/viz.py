@@ -47,18 +47,24 @@ def gradient_norms_over_time(norms_by_model, title="gradient reaching each time 
 
 
 def gate_heatmap(activations, tokens, gate_names=None, units=16):
-    """Gate activations ``(G, T, H)`` (or ``(T, H)``) over a sentence: one panel per gate, first units."""
+    """Gate activations ``(G, T, H)`` (or ``(T, H)``) over a sentence: one panel per gate, first units.
+
+    A panel whose values are all in [0, 1] (a sigmoid gate) is drawn on a 0..1 scale; one with negative
+    values (a tanh, such as the LSTM's candidate g) on a diverging -1..1 scale, so its sign shows.
+    """
     a = numpy.asarray(backend.to_numpy(activations), dtype=float)
     if a.ndim == 2:
         a = a[None]
     names = gate_names or [f"gate {k}" for k in range(a.shape[0])]
-    fig = Figure(figsize=(max(5, 0.45 * len(tokens) * a.shape[0]), 4), layout="constrained")
+    fig = Figure(figsize=(max(5, 0.55 * len(tokens) * a.shape[0]), 4), layout="constrained")
     axes = fig.subplots(1, a.shape[0], squeeze=False)[0]
     for ax, gate, name in zip(axes, a, names):
-        image = ax.imshow(gate[:, :units].T, aspect="auto", cmap="viridis", vmin=0, vmax=1 if gate.min() >= 0 else None)
+        signed = gate.min() < 0
+        image = ax.imshow(gate[:, :units].T, aspect="auto", cmap="RdBu_r" if signed else "viridis",
+                          vmin=-1 if signed else 0, vmax=1)
         ax.set_xticks(range(len(tokens)), tokens, rotation=60, ha="right", fontsize=8)
         ax.set(xlabel="input token", ylabel="hidden unit", title=name)
-    fig.colorbar(image, ax=list(axes), label="activation")
+        fig.colorbar(image, ax=ax, label="activation")
     return fig
 
 

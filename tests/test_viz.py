@@ -37,3 +37,11 @@ def test_figure_renders_to_png(name, make, tmp_path):
 def test_training_curves_has_both_panels_with_legends():
     fig = viz.training_curves(HISTORY)
     assert len(fig.axes) == 2 and all(ax.get_legend() is not None for ax in fig.axes)
+
+
+def test_gate_heatmap_shows_the_sign_of_a_tanh_panel():
+    rng = np.random.default_rng(0)
+    gates = np.stack([rng.random((4, 6)), np.tanh(rng.standard_normal((4, 6)))])      # a sigmoid and a tanh
+    fig = viz.gate_heatmap(gates, list("abcd"), ["i", "g"])
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert [im.get_clim() for im in images] == [(0, 1), (-1, 1)]
