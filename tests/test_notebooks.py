@@ -55,13 +55,17 @@ def test_the_course_is_numbered_without_gaps():
     assert [p.name[:2] for p in NOTEBOOKS] == [f"{k:02d}" for k in range(1, len(NOTEBOOKS) + 1)]
 
 
-def test_every_exercise_has_a_solution_and_exists_in_the_grader():
+def test_every_exercise_cell_is_the_graders_stub_and_has_a_solution():
     from rnnscratch import exercises
-    known = set(exercises.list_exercises())
+    known, seen = set(exercises.list_exercises()), []
     for path in NOTEBOOKS:
-        for _, name in exercise_cells(nbformat.read(path, as_version=4)):
+        for cell, name in exercise_cells(nbformat.read(path, as_version=4)):
             assert name in known, f"{path.name}: no exercise {name!r} in rnnscratch.exercises"
+            stub = exercises.describe(name) + f'\n{name} = exercises.check("{name}", {name})'
+            assert cell.source == stub, f"{path.name}: the {name} cell is not exercises.describe({name!r})'s stub"
             assert (SOLUTIONS / f"{name}.py").is_file(), f"{path.name}: no notebooks/solutions/{name}.py"
+            seen.append(name)
+    assert len(seen) == len(set(seen)), "an exercise is used in two notebooks"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -1,4 +1,4 @@
-r"""Backpropagation through time: full, and truncated with Sutskever's (k1, k2) schedule.
+r"""Backpropagation through time: full, and truncated with the (k1, k2) schedule of Williams & Peng (1990).
 
 Truncated BPTT walks a long sequence and, every ``k1`` steps, updates the weights with gradients that
 flow back ``k2`` steps. The hidden state is *carried* across the cut (its values) but the gradient
