@@ -81,7 +81,9 @@ class SequenceClassifier(Module):
             raise ValueError("truncated BPTT needs a unidirectional model: a bidirectional layer reads each "
                              "chunk backwards from its end, so no state can be carried across the cut")
         if self.pooling != "last":
-            raise ValueError(f"truncated BPTT for classification uses the last valid output; pooling={self.pooling!r}")
+            raise ValueError(f"truncated BPTT for classification uses the last valid output of each chunk, so it "
+                             f"needs pooling='last'; with pooling={self.pooling!r} the loss depends on every "
+                             "chunk's outputs at once and cannot be cut")
 
     def backward(self, d_logits):
         """Backpropagate ``d_logits (B, C)`` through the whole model, accumulating every ``.grad``."""
