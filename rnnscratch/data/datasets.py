@@ -103,7 +103,8 @@ def _finish(dataset, strict):
         warnings.warn(f"{dataset.source}: {dataset.decode_errors} row(s) had bytes that are not UTF-8; "
                       "they were replaced with U+FFFD", stacklevel=3)
     if not dataset.texts:
-        raise DataError(f"{dataset.source}: no usable rows")
+        why = f" ({len(dataset.problems)} bad, the first: {dataset.problems[0]})" if dataset.problems else ""
+        raise DataError(f"{dataset.source}: no usable rows{why}")
     return dataset
 
 
