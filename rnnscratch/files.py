@@ -32,7 +32,11 @@ LEGACY_TEMPORARIES = ".tmp-*.npz"
 
 
 class FolderInUse(RuntimeError):
-    """Another live process holds the folder's lock (see :func:`folder_lock`)."""
+    """Another live process holds the folder's lock (see :func:`folder_lock`); ``holder``: ``"pid N"``."""
+
+    def __init__(self, folder, holder):
+        super().__init__(f"{folder} is in use by another process ({holder})")
+        self.holder = holder
 
 
 def _temp_prefix(path):
@@ -106,7 +110,7 @@ def folder_lock(folder, name=".lock"):
         except BlockingIOError:
             holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
             os.close(fd)
-            raise FolderInUse(f"{folder} is in use by another process (pid {holder})") from None
+            raise FolderInUse(folder, f"pid {holder}") from None
         try:            # the last holder may have removed the file between our open and our lock
             if os.path.samestat(os.fstat(fd), os.stat(path)):
                 break
