@@ -10,7 +10,7 @@ two runs at once, ...) are in ``tests/test_faults.py``.
 Prepared files in ``{w}``: ``cls/`` a finished classifier run (``cls/best.npz``, ``cls/last.npz``),
 ``lm/last.npz`` a language model, ``nan.npz``/``nan-lm.npz`` those with a NaN weight, ``garbage.npz`` (not a
 zip), ``array.npz`` (a plain ``numpy.save`` file), ``badmeta.npz`` (metadata that is not JSON), the CSV
-files below, ``names/`` a one-file-per-class folder, ``corpus.txt``, and ``cache/`` a data cache whose
+files below, ``bad.txt.bz2`` (not bzip2), ``names/`` a one-file-per-class folder, ``corpus.txt``, and ``cache/`` a data cache whose
 tinyshakespeare fails its checksum.
 """
 import os
@@ -82,6 +82,7 @@ CASES = [
          {"RNNSCRATCH_BACKEND": "cupy"}),
     Case("dtype-float16", "predict {w}/cls/best.npz good", 2, ("RNNSCRATCH_DTYPE=float16", "float32, float64"),
          {"RNNSCRATCH_DTYPE": "float16"}),
+    Case("not-bzip2", "train --data {w}/bad.txt.bz2 --out {t}/o", 2, ("bad.txt.bz2", "not a readable bzip2 file")),
     Case("out-is-a-file", "train --out {w}/corpus.txt/o", 2, ("--out", "is a file, not a folder")),
     # -- unclear messages before -------------------------------------------------------------------
     Case("embed-0-classifier", "train --embed 0 --out {t}/o", 2, ("--embed 0", "classifier", "--task lm")),
@@ -102,6 +103,10 @@ CASES = [
          "--embed 4 --layers 1 --max-len 10 --batch-size 2 --steps 3 --quiet", 2,
          ("--resume", "--batch-size 2 (the run's: 4)")),
     Case("resume-and-overwrite", "train --resume {w}/cls/last.npz --overwrite", 2, ("--overwrite", "would delete")),
+    Case("one-column-csv", "train --format csv --data {w}/corpus.txt --out {t}/o", 2,
+         ("corpus.txt", "one column", "a text column and a label column")),
+    Case("out-empty", "train --out ''", 2, ("--out ''", "expected a folder")),
+    Case("sample-top-k-beyond-vocabulary", "sample {w}/lm/last.npz --top-k 1000", 2, ("--top-k 1000", "tokens")),
     Case("sample-temperature-nan", "sample {w}/lm/last.npz --temperature nan", 2, ("--temperature", "finite")),
     Case("sample-empty-prefix", "sample {w}/lm/last.npz --prefix ''", 2, ("--prefix ''", "no char token")),
 ]
@@ -127,6 +132,7 @@ def workspace(tmp_path_factory):
     rows = [f"good day {k},pos" if k % 2 else f"bad day {k},neg" for k in range(30)]
     (w / "unterminated.csv").write_text("\n".join(["text,label", *rows[:5], '"never closed,neg', *rows[5:]]))
     (w / "binary.csv").write_bytes(bytes(range(256)) * 4)
+    (w / "bad.txt.bz2").write_bytes(b"not compressed at all")
     (w / "one_class.csv").write_text("\n".join(["text,label"] + [f"good day {k},pos" for k in range(20)]))
     (w / "empty_texts.csv").write_text("\n".join(["text,label"] + [f'"",{"pos" if k % 2 else "neg"}' for k in range(20)]))
     (w / "foo_header.csv").write_text("\n".join(["foo,bar,baz"] + [f"{r.split(',')[0]},x,{r.split(',')[1]}" for r in rows]))

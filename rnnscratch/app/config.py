@@ -158,6 +158,8 @@ class TrainConfig:
             if value is not None and not test(value):
                 shown = f"{value:g}" if isinstance(value, float) else value      # 1e-05, not 1.0000000000000001e-05
                 raise ConfigError(f"{flag(name)} {shown}: expected {expected}")
+        if not config.out:
+            raise ConfigError("--out '': expected a folder")
         if config.task == "classify" and config.embed == 0:
             raise ConfigError("--embed 0: a classifier needs an embedding size >= 1 (one-hot input, --embed 0, "
                               "is for --task lm)")

@@ -8,7 +8,6 @@ from one stream. The loaders themselves are :mod:`rnnscratch.data.datasets`.
 """
 from __future__ import annotations
 
-import bz2
 import collections
 import dataclasses
 import os
@@ -45,9 +44,7 @@ def detect_format(path) -> str:
         return "csv"
     if base.endswith(".tsv"):
         return "tsv"
-    opener = bz2.open if name.endswith(".bz2") else open
-    with opener(path, "rb") as f:
-        first = f.readline()
+    first = datasets.read_bytes(path, first_line=True)
     return "fasttext" if first.startswith(b"__label__") else "text"
 
 

@@ -85,6 +85,8 @@ def sample(path, prefix, length, temperature=1.0, top_k=None, seed=None) -> str:
     unknown = [t for t in tokens if t not in vocab]
     if unknown and vocab.unk_index is None:
         raise DataError(f"--prefix: {unknown[0]!r} never occurs in the training text")
+    if top_k is not None and top_k > len(vocab):
+        raise DataError(f"--top-k {top_k}: the model knows {len(vocab)} tokens")
     ids = trained.model.sample(vocab.encode(tokens), length, temperature=temperature, top_k=top_k, seed=seed)
     return tokenizer.detokenize(tokens + vocab.decode(ids))
 

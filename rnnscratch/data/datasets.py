@@ -78,12 +78,23 @@ def _decode(data: bytes):
         return data.decode("utf-8", errors="replace"), True
 
 
+def read_bytes(path, first_line=False):
+    """The bytes of ``path`` (decompressed when it ends in ``.bz2``), or only its ``first_line``;
+    ``DataError`` for a ``.bz2`` file that is not one."""
+    opener = bz2.open if str(path).endswith(".bz2") else open
+    try:
+        with opener(path, "rb") as f:
+            return f.readline() if first_line else f.read()
+    except (OSError, EOFError) as exc:
+        if not str(path).endswith(".bz2"):
+            raise
+        raise DataError(f"{path}: not a readable bzip2 file ({exc})") from None
+
+
 def _read_text(path):
     if not os.path.isfile(path):
         raise DataError(f"{path}: no such file")
-    opener = bz2.open if str(path).endswith(".bz2") else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    data = read_bytes(path)
     if not data.strip():
         raise DataError(f"{path}: the file is empty")
     if b"\x00" in data:
@@ -285,9 +296,11 @@ def text_label_file(path, text_column=None, label_column=None, delimiter=None, h
     columns = first if header else []
     text_at = _column(text_column, columns, _TEXT_NAMES, 0, "text_column", path, len(first))
     label_at = _column(label_column, columns, _LABEL_NAMES, len(first) - 1, "label_column", path, len(first))
+    if len(first) < 2:
+        raise DataError(f"{path}: the first row has one column (delimiter {delimiter!r}); a labelled file needs a "
+                        "text column and a label column")
     if text_at == label_at:
-        raise DataError(f"{path}: the text and the label would both be column {text_at} (of {len(first)}); "
-                        "name them (text_column, label_column)")
+        raise DataError(f"{path}: the text and the label would both be column {text_at}")
     texts, names, where, problems = [], [], [], []
     for number, row in rows[1:] if header else rows:
         if not row or not any(c.strip() for c in row):
