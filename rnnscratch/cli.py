@@ -129,8 +129,8 @@ def _add_train(sub):
     g.add_argument("--seed", type=int, default=d.seed, help="seeds initialisation, dropout, splits and batch order")
     g = p.add_argument_group("machine and output")
     g.add_argument("--backend", choices=backend.BACKENDS,
-                   help="array library (cupy needs a GPU; default: $RNNSCRATCH_BACKEND, else numpy)")
-    g.add_argument("--dtype", choices=backend.FLOAT_DTYPES, help="default: $RNNSCRATCH_DTYPE, else float32")
+                   help="array library (cupy needs a GPU; None: $RNNSCRATCH_BACKEND, else numpy)")
+    g.add_argument("--dtype", choices=backend.FLOAT_DTYPES, help="float dtype (None: $RNNSCRATCH_DTYPE, else float32)")
     g.add_argument("--out", help="output folder: checkpoints, history.json/csv, history.png, metrics.json "
                                  "(default runs/<task>; with --resume, the checkpoint's folder). One run at a "
                                  "time: a second run on a folder in use is refused, and so is a new run into a "

@@ -314,11 +314,12 @@ def text_label_file(path, text_column=None, label_column=None, delimiter=None, h
             names.append(row[label_at].strip())
             where.append(f"{path}:{number}")
     ids, keep, label_names = _label_index(names, labels, where, problems)
-    name_of = (lambda k: repr(columns[k])) if header else str
-    how = "chosen" if text_column is not None and label_column is not None else "guessed"
+    def described(role, at, choice):
+        return f"{role}: column {repr(columns[at]) if header else at} ({'guessed' if choice is None else 'chosen'})"
+
     dataset = TextDataset([texts[k] for k in keep], ids, label_names, str(path), problems=problems,
-                          decode_errors=int(bad), columns=f"text: column {name_of(text_at)}, label: column "
-                                                          f"{name_of(label_at)} ({how})")
+                          decode_errors=int(bad), columns=f"{described('text', text_at, text_column)}, "
+                                                          f"{described('label', label_at, label_column)}")
     return _finish(dataset, strict)
 
 

@@ -123,10 +123,10 @@ def test_csv_quotes_binary_bytes_empty_texts_and_the_columns_read(tmp_path):
     with pytest.warns(UserWarning, match="skipped 1 bad row"):
         ds = datasets.text_label_file(tmp_path / "gaps.csv")
     assert ds.problems == [f"{tmp_path / 'gaps.csv'}:2: empty text"]
-    assert ds.columns == "text: column 'text', label: column 'label' (guessed)"
+    assert ds.columns == "text: column 'text' (guessed), label: column 'label' (guessed)"
     with pytest.warns(UserWarning):
         ds = datasets.text_label_file(tmp_path / "gaps.csv", text_column="0", label_column="1", header=True)
-    assert ds.columns == "text: column 'text', label: column 'label' (chosen)"
+    assert ds.columns == "text: column 'text' (chosen), label: column 'label' (chosen)"
     with pytest.raises(datasets.DataError, match=r"label_column 2: expected a column number in \[0, 1\]"):
         datasets.text_label_file(tmp_path / "gaps.csv", label_column=2)
     with pytest.raises(datasets.DataError, match="both be column 0"):
