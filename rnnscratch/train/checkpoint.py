@@ -60,8 +60,9 @@ def _first_non_finite(arrays):
     for key, a in arrays.items():
         if a.dtype.kind == "f" and not numpy.isfinite(a).all():
             kind, _, name = key.partition("/")
-            return {"model": f"parameter '{name}'", "optim": f"optimizer buffer '{name}'",
-                    "carry": f"carried state '{name}'"}.get(kind, f"array '{key}'")
+            index, _, buffer = name.partition("/")
+            return {"model": f"parameter '{name}'", "optim": f"optimizer buffer '{buffer}' of parameter {index}",
+                    "carry": f"carried state {name}"}.get(kind, f"array '{key}'")
     return None
 
 

@@ -267,6 +267,21 @@ def test_truncated_and_foreign_checkpoints_are_refused(tmp_path):
         make_trainer(other).resume(path)
 
 
+def test_no_checkpoint_is_written_from_non_finite_arrays(tmp_path):
+    model = make_classifier()
+    opt = optim.Adam(model.parameters(), lr=0.1)
+    save_checkpoint(tmp_path / "c.npz", model, opt)
+    good = (tmp_path / "c.npz").read_bytes()
+    opt.state[0]["exp_avg"] = np.full_like(model.parameters()[0].data, np.inf)
+    with pytest.raises(CheckpointError, match="not written: optimizer buffer 'exp_avg' of parameter 0 holds NaN or inf"):
+        save_checkpoint(tmp_path / "c.npz", model, opt)
+    name, p = next(iter(model.named_parameters()))
+    p.data[0] = np.nan
+    with pytest.raises(CheckpointError, match=f"not written: parameter '{name}' holds NaN or inf"):
+        save_checkpoint(tmp_path / "c.npz", model)
+    assert (tmp_path / "c.npz").read_bytes() == good and os.listdir(tmp_path) == ["c.npz"]
+
+
 def test_a_failed_write_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch):
     model = make_classifier()
     save_checkpoint(tmp_path / "c.npz", model)
