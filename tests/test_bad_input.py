@@ -115,7 +115,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     w = tmp_path_factory.mktemp("bad-input")
-    train(TrainConfig(epochs=1, hidden=8, embed=4, out=str(w / "cls"), quiet=True))
+    train(TrainConfig(epochs=1, hidden=8, embed=4, limit=200, out=str(w / "cls"), quiet=True))
     (w / "corpus.txt").write_text("the cat sat on the mat. the dog sat on the log.\n" * 20)
     train(TrainConfig(task="lm", data=str(w / "corpus.txt"), hidden=6, embed=4, layers=1, max_len=10, batch_size=4,
                       steps=2, out=str(w / "lm"), quiet=True))
