@@ -195,7 +195,8 @@ def resume_conflicts(config: TrainConfig, run: RunInfo) -> list:
     for name in sorted(fields & set(recorded)):
         ours = json.loads(json.dumps(getattr(config, name)))        # as a checkpoint's JSON would hold it
         if ours != recorded[name]:
-            conflicts.append(f"{flag(name)} {ours} (the run's: {recorded[name]})")
+            shown = ["unset" if v is None else v for v in (ours, recorded[name])]
+            conflicts.append(f"{flag(name)} {shown[0]} (the run's: {shown[1]})")
     return conflicts
 
 
