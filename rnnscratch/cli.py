@@ -89,9 +89,9 @@ def _add_train(sub):
                                   "one-file-per-class folder, IMDB archive/folder, plain text for lm)")
     g.add_argument("--format", choices=FORMATS, help="force the format of --data instead of detecting it from the path")
     g.add_argument("--text-column", help="CSV/TSV: the text column, a header name or a 0-based number "
-                                         "(default: guessed from the header, else column 0)")
+                                         "(None: guessed from the header, else column 0)")
     g.add_argument("--label-column", help="CSV/TSV: the label column, a header name or a 0-based number "
-                                          "(default: guessed from the header, else the last column)")
+                                          "(None: guessed from the header, else the last column)")
     g.add_argument("--test-data", help="a separate labelled test file (else the source's own test split or a "
                                        "seeded held-out part of --data)")
     g.add_argument("--test-format", choices=LABELLED_FORMATS, help="format of --test-data")

@@ -10,8 +10,8 @@ two runs at once, ...) are in ``tests/test_faults.py``.
 Prepared files in ``{w}``: ``cls/`` a finished classifier run (``cls/best.npz``, ``cls/last.npz``),
 ``lm/last.npz`` a language model, ``nan.npz``/``nan-lm.npz`` those with a NaN weight, ``garbage.npz`` (not a
 zip), ``array.npz`` (a plain ``numpy.save`` file), ``badmeta.npz`` (metadata that is not JSON), the CSV
-files below, ``bad.txt.bz2`` (not bzip2), ``names/`` a one-file-per-class folder, ``corpus.txt``, and ``cache/`` a data cache whose
-tinyshakespeare fails its checksum.
+files below, ``bad.txt.bz2`` (not bzip2), ``names/`` a one-file-per-class folder, ``corpus.txt``, and
+``cache/`` a data cache whose tinyshakespeare fails its checksum.
 """
 import os
 import shlex
@@ -134,10 +134,11 @@ def workspace(tmp_path_factory):
     (w / "binary.csv").write_bytes(bytes(range(256)) * 4)
     (w / "bad.txt.bz2").write_bytes(b"not compressed at all")
     (w / "one_class.csv").write_text("\n".join(["text,label"] + [f"good day {k},pos" for k in range(20)]))
-    (w / "empty_texts.csv").write_text("\n".join(["text,label"] + [f'"",{"pos" if k % 2 else "neg"}' for k in range(20)]))
-    (w / "foo_header.csv").write_text("\n".join(["foo,bar,baz"] + [f"{r.split(',')[0]},x,{r.split(',')[1]}" for r in rows]))
+    pairs = [r.split(",") for r in rows]
+    (w / "empty_texts.csv").write_text("\n".join(["text,label"] + [f'"",{label}' for _, label in pairs]))
+    (w / "foo_header.csv").write_text("\n".join(["foo,bar,baz"] + [f"{text},x,{label}" for text, label in pairs]))
     (w / "label_name.csv").write_text("\n".join(["text,label_name,id"] + [f"{r},{k}" for k, r in enumerate(rows)]))
-    (w / "label_first.csv").write_text("\n".join(f"{r.split(',')[1]},{r.split(',')[0]}" for r in rows))
+    (w / "label_first.csv").write_text("\n".join(f"{label},{text}" for text, label in pairs))
     (w / "names").mkdir()
     (w / "names" / "English.txt").write_text("Smith\nJones\nBrown\nTaylor\n" * 3)
     (w / "names" / "Italian.txt").write_text("Rossi\nRusso\nFerrari\nRomano\n" * 3)

@@ -335,8 +335,9 @@ def _csv_rows(text, delimiter, path):
             start = reader.line_num + 1
     except csv.Error as exc:
         if "unexpected end of data" in str(exc):
-            raise DataError(f"{path}:{start}: a quote opened in this row is never closed (the {reader.line_num - start} "
-                            "lines after it would be read as one field); fix or remove that quote") from None
+            raise DataError(f"{path}:{start}: a quote opened in this row is never closed (the "
+                            f"{reader.line_num - start} lines after it would be read as one field); fix or remove "
+                            "that quote") from None
         raise DataError(f"{path}:{start}: the quoting of this row is broken ({exc}; lines {start}-{reader.line_num}"
                         " were read as one row); fix the quotes") from None
     return rows
