@@ -9,6 +9,12 @@ Environment variables, read once at import:
 ``RNNSCRATCH_BACKEND``  ``numpy`` (default) or ``cupy``
 ``RNNSCRATCH_DTYPE``    ``float32`` (default, for training) or ``float64`` (for gradient checks)
 
+A value that cannot be used (``RNNSCRATCH_BACKEND=jax``, ``RNNSCRATCH_DTYPE=float16``, ``cupy`` without
+CuPy) does not break the import: it is kept as a :class:`BackendError` naming the variable and its allowed
+values, raised by :func:`check_environment` and by the first call that needs the backend or the dtype
+(:func:`get_xp`, :func:`get_backend`, :func:`get_default_dtype`, :func:`to_device`), until
+:func:`set_backend` / :func:`set_default_dtype` choose explicitly.
+
 Example::
 
     from rnnscratch import backend
@@ -26,7 +32,7 @@ import numpy
 __all__ = [
     "BackendError", "set_backend", "get_backend", "get_xp", "use_backend",
     "set_default_dtype", "get_default_dtype", "to_numpy", "to_device", "array_module",
-    "is_cupy_array", "cupy_available", "scatter_add",
+    "is_cupy_array", "cupy_available", "scatter_add", "check_environment",
 ]
 
 BACKENDS = ("numpy", "cupy")
@@ -46,6 +52,14 @@ class _State:
     name = "numpy"
     xp = numpy
     dtype = numpy.dtype("float32")
+    env_errors = {}        # {"backend" | "dtype": BackendError} of an unusable environment variable
+
+
+def check_environment() -> None:
+    """Raise the :class:`BackendError` of an unusable ``RNNSCRATCH_BACKEND`` / ``RNNSCRATCH_DTYPE``, if any
+    (one that :func:`set_backend` / :func:`set_default_dtype` has since overridden no longer counts)."""
+    for error in _State.env_errors.values():
+        raise error
 
 
 def _load_cupy():
@@ -81,15 +95,18 @@ def set_backend(name: str) -> None:
         raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
     _State.xp = numpy if name == "numpy" else _load_cupy()
     _State.name = name
+    _State.env_errors.pop("backend", None)
 
 
 def get_backend() -> str:
     """Name of the current backend: ``"numpy"`` or ``"cupy"``."""
+    check_environment()
     return _State.name
 
 
 def get_xp():
     """The current array module (``numpy`` or ``cupy``), for code that creates new arrays."""
+    check_environment()
     return _State.xp
 
 
@@ -99,17 +116,19 @@ def set_default_dtype(dtype) -> None:
     if dt.name not in FLOAT_DTYPES:
         raise ValueError(f"default dtype must be one of {FLOAT_DTYPES}, got {dt.name!r}")
     _State.dtype = dt
+    _State.env_errors.pop("dtype", None)
 
 
 def get_default_dtype() -> numpy.dtype:
     """The current default float dtype (a ``numpy.dtype``; CuPy accepts it as is)."""
+    check_environment()
     return _State.dtype
 
 
 @contextlib.contextmanager
 def use_backend(name: str | None = None, dtype=None):
     """Temporarily switch backend and/or default dtype; restores both on exit."""
-    saved = (_State.name, _State.xp, _State.dtype)
+    saved = (_State.name, _State.xp, _State.dtype, dict(_State.env_errors))
     try:
         if name is not None:
             set_backend(name)
@@ -117,7 +136,7 @@ def use_backend(name: str | None = None, dtype=None):
             set_default_dtype(dtype)
         yield _State.xp
     finally:
-        _State.name, _State.xp, _State.dtype = saved
+        _State.name, _State.xp, _State.dtype, _State.env_errors = saved
 
 
 def is_cupy_array(a) -> bool:
@@ -134,7 +153,7 @@ def to_numpy(a):
 
 def to_device(a, dtype=None):
     """``a`` as an array of the current backend (optionally cast to ``dtype``)."""
-    xp = _State.xp
+    xp = get_xp()
     if xp is numpy:
         a = to_numpy(a)
     return xp.asarray(a, dtype=dtype)
@@ -180,12 +199,17 @@ def scatter_add(target, indices, values) -> None:
 
 
 def _configure_from_environment() -> None:
-    name = os.environ.get("RNNSCRATCH_BACKEND", "").strip().lower()
-    if name:
-        set_backend(name)
-    dtype = os.environ.get("RNNSCRATCH_DTYPE", "").strip().lower()
-    if dtype:
-        set_default_dtype(dtype)
+    """Apply the environment variables; keep an unusable value's error for :func:`check_environment`."""
+    for variable, key, choose, allowed in (("RNNSCRATCH_BACKEND", "backend", set_backend, BACKENDS),
+                                           ("RNNSCRATCH_DTYPE", "dtype", set_default_dtype, FLOAT_DTYPES)):
+        value = os.environ.get(variable, "").strip().lower()
+        if not value:
+            continue
+        try:
+            choose(value)
+        except (ValueError, TypeError, BackendError) as exc:
+            reason = str(exc) if value in allowed else f"expected one of {', '.join(allowed)} (or unset it)"
+            _State.env_errors[key] = BackendError(f"{variable}={value}: {reason}")
 
 
 _configure_from_environment()

@@ -1,16 +1,22 @@
 """The command line: ``rnnscratch COMMAND [options]`` (also ``python -m rnnscratch``).
 
-Commands: train, evaluate, predict, sample, gradcheck, bench. Bad input (a missing file, an empty data
-set, a checkpoint from another model or a truncated one) ends with one line on stderr and exit status 2,
-never a traceback. Nothing in the library imports this module.
+Commands: train, evaluate, predict, sample, gradcheck, bench. Every error ends with one line on stderr
+naming the cause, never a traceback (``rnnscratch --debug COMMAND`` adds it): exit status 2 when the
+input is refused (an option out of range, a missing or malformed file, a data set a classifier cannot
+learn from, a damaged or non-finite checkpoint, an output folder in use or holding another run's
+results), 1 when the job fails while running (training diverged, a write failed, an unexpected error).
+Warnings are one line each too. Nothing in the library imports this module.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 import time
+import traceback
+import warnings
 
 from . import backend
 from .app import inference, selfcheck, training
@@ -21,7 +27,9 @@ from .gradcheck import DEFAULT_TOLERANCE
 from .nn.models import POOLINGS
 from .optim import OPTIMIZERS
 
-EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1          # the job ran and failed: training diverged, a write failed, an unexpected error
+EXIT_BAD_INPUT = 2       # refused: an option, a file, a data set, a checkpoint or an output folder
+EXIT_INTERRUPTED = 130
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -35,10 +43,10 @@ def _positive_int(text):
     return value
 
 
-def _fraction(text):
+def _non_negative_float(text):
     value = float(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text}")
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
     return value
 
 
@@ -80,48 +88,59 @@ def _add_train(sub):
                                   "phrases) or a path (CSV/TSV text+label, fastText __label__ file, "
                                   "one-file-per-class folder, IMDB archive/folder, plain text for lm)")
     g.add_argument("--format", choices=FORMATS, help="force the format of --data instead of detecting it from the path")
+    g.add_argument("--text-column", help="CSV/TSV: the text column, a header name or a 0-based number "
+                                         "(None: guessed from the header, else column 0)")
+    g.add_argument("--label-column", help="CSV/TSV: the label column, a header name or a 0-based number "
+                                          "(None: guessed from the header, else the last column)")
     g.add_argument("--test-data", help="a separate labelled test file (else the source's own test split or a "
                                        "seeded held-out part of --data)")
     g.add_argument("--test-format", choices=LABELLED_FORMATS, help="format of --test-data")
-    g.add_argument("--test-split", type=_fraction, default=d.test_split,
-                   help="held-out test fraction for sources without a test split")
-    g.add_argument("--val-split", type=_fraction, help="validation fraction taken from the training data "
-                                                       "(lm: the last part of the text)")
+    g.add_argument("--test-split", type=float, default=d.test_split,
+                   help="held-out test fraction, in (0, 1), for sources without a test split")
+    g.add_argument("--val-split", type=float, help="validation fraction taken from the training data, in [0, 1) "
+                                                   "(lm: the last part of the text)")
     g.add_argument("--tokenizer", choices=tuple(TOKENIZERS), help="how texts become tokens")
-    g.add_argument("--max-len", type=_positive_int, help="classify: keep at most the last N tokens of each "
-                                                         "text; lm: the sequence length of a batch")
-    g.add_argument("--vocab-size", type=_positive_int, default=d.vocab_size,
-                   help="largest vocabulary (specials included)")
-    g.add_argument("--min-freq", type=_positive_int, default=d.min_freq, help="drop tokens seen fewer times than this")
-    g.add_argument("--limit", type=_positive_int, help="use only N examples (classify) or characters (lm): smoke runs")
+    g.add_argument("--max-len", type=int, help="classify: keep at most the last N tokens of each "
+                                               "text; lm: the sequence length of a batch")
+    g.add_argument("--vocab-size", type=int, default=d.vocab_size, help="largest vocabulary (specials included)")
+    g.add_argument("--min-freq", type=int, default=d.min_freq, help="drop tokens seen fewer times than this")
+    g.add_argument("--limit", type=int, help="use only N examples (classify) or characters (lm): smoke runs")
     g = p.add_argument_group("model")
     g.add_argument("--model", choices=CELL_NAMES, help="recurrent cell")
-    g.add_argument("--layers", type=_positive_int, help="stacked recurrent layers")
-    g.add_argument("--hidden", type=_positive_int, help="hidden size H")
+    g.add_argument("--layers", type=int, help="stacked recurrent layers")
+    g.add_argument("--hidden", type=int, help="hidden size H")
     g.add_argument("--embed", type=int, help="embedding size (lm: 0 feeds one-hot tokens)")
     g.add_argument("--bidirectional", action="store_true", help="read sequences both ways (classify)")
-    g.add_argument("--dropout", type=_fraction, default=d.dropout, help="dropout between layers and before the head")
+    g.add_argument("--dropout", type=float, default=d.dropout, help="dropout between layers and before the head")
     g.add_argument("--pooling", choices=POOLINGS, default=d.pooling, help="classifier pooling over time")
     g = p.add_argument_group("training")
-    g.add_argument("--bptt", type=_positive_int, help="truncated BPTT with k1 = k2 = K (default: full BPTT)")
-    g.add_argument("--k1", type=_positive_int, help="truncated BPTT: update every k1 steps ...")
-    g.add_argument("--k2", type=_positive_int, help="... backpropagating k2 >= k1 steps")
+    g.add_argument("--bptt", type=int, help="truncated BPTT with k1 = k2 = K (default: full BPTT)")
+    g.add_argument("--k1", type=int, help="truncated BPTT: update every k1 steps ...")
+    g.add_argument("--k2", type=int, help="... backpropagating k2 >= k1 steps")
     g.add_argument("--clip", type=float, help="clip the global gradient norm to this (0: no clipping)")
     g.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=d.optimizer)
-    g.add_argument("--lr", type=float, help="learning rate")
+    g.add_argument("--lr", type=float, help="learning rate (finite, > 0)")
     g.add_argument("--weight-decay", type=float, default=d.weight_decay, help="L2 weight decay (decoupled for adamw)")
     g.add_argument("--schedule", choices=SCHEDULES, default=d.schedule, help="learning-rate schedule per epoch")
-    g.add_argument("--epochs", type=_positive_int, help="passes over the training data")
-    g.add_argument("--steps", type=_positive_int, help="stop after this many optimizer steps")
-    g.add_argument("--batch-size", type=_positive_int, help="sequences per batch")
-    g.add_argument("--patience", type=_positive_int, help="early stopping: epochs without a better validation loss")
+    g.add_argument("--epochs", type=int, help="passes over the training data")
+    g.add_argument("--steps", type=int, help="stop after this many optimizer steps")
+    g.add_argument("--batch-size", type=int, help="sequences per batch")
+    g.add_argument("--patience", type=int, help="early stopping: epochs without a better validation loss")
     g.add_argument("--seed", type=int, default=d.seed, help="seeds initialisation, dropout, splits and batch order")
     g = p.add_argument_group("machine and output")
-    g.add_argument("--backend", choices=backend.BACKENDS, default=d.backend, help="array library (cupy needs a GPU)")
-    g.add_argument("--dtype", choices=backend.FLOAT_DTYPES, default=d.dtype)
+    g.add_argument("--backend", choices=backend.BACKENDS,
+                   help="array library (cupy needs a GPU; None: $RNNSCRATCH_BACKEND, else numpy)")
+    g.add_argument("--dtype", choices=backend.FLOAT_DTYPES, help="float dtype (None: $RNNSCRATCH_DTYPE, else float32)")
     g.add_argument("--out", help="output folder: checkpoints, history.json/csv, history.png, metrics.json "
-                                 "(default runs/<task>)")
-    g.add_argument("--resume", help="continue from a checkpoint (e.g. OUT/interrupted.npz or OUT/last.npz)")
+                                 "(default runs/<task>; with --resume, the checkpoint's folder). One run at a "
+                                 "time: a second run on a folder in use is refused, and so is a new run into a "
+                                 "folder holding an earlier run's results, unless --overwrite")
+    g.add_argument("--overwrite", action="store_true",
+                   help="replace the results (checkpoints, history, metrics) of an earlier run in --out; they "
+                        "are deleted when the new run starts")
+    g.add_argument("--resume", help="continue from a checkpoint (e.g. OUT/interrupted.npz or OUT/last.npz), in "
+                                    "its folder, with the options of its run (--epochs, --steps, --patience may "
+                                    "change)")
     g.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_train)
 
@@ -170,7 +189,10 @@ def _cmd_bench(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rnnscratch", formatter_class=_Formatter,
                                      description="Recurrent networks from scratch in NumPy/CuPy: train, check, use "
-                                                 "and benchmark them.")
+                                                 "and benchmark them.",
+                                     epilog="An error ends with one line naming its cause; exit status 2: the input "
+                                            "was refused, 1: the job failed while running, 130: interrupted.")
+    parser.add_argument("--debug", action="store_true", help="on an error, also print the traceback (for bug reports)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     _add_train(sub)
@@ -193,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint")
     p.add_argument("--prefix", default="\n", help="text to start from")
     p.add_argument("--length", type=_positive_int, default=300, help="tokens to generate")
-    p.add_argument("--temperature", type=float, default=0.8, help="softmax temperature; 0 = always the most likely")
+    p.add_argument("--temperature", type=_non_negative_float, default=0.8,
+                   help="softmax temperature; 0 = always the most likely")
     p.add_argument("--top-k", type=_positive_int, help="sample only among the k most likely tokens")
     p.add_argument("--seed", type=int, help="makes the sample reproducible")
     p.set_defaults(func=_cmd_sample)
@@ -227,19 +250,40 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .backend import BackendError
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = lambda message, *_, **__: print(f"rnnscratch {args.command}: warning: {message}",
+                                                               file=sys.stderr)
+        try:
+            backend.check_environment()
+            return args.func(args)
+        except KeyboardInterrupt:
+            print(f"rnnscratch {args.command}: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except Exception as exc:                  # noqa: BLE001 - every error gets its one line
+            status, message = explain(exc)
+            if args.debug:
+                traceback.print_exc()
+            print(f"rnnscratch {args.command}: error: {message}", file=sys.stderr)
+            return status
+
+
+def explain(exc) -> tuple:
+    """``(exit status, one-line message)`` for an exception that ends a command."""
     from .data import DataError, DownloadError
-    from .train import CheckpointError
-    try:
-        return args.func(args)
-    except (DataError, DownloadError, CheckpointError, BackendError, FileNotFoundError, ValueError,
-            KeyError, IndexError, TypeError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"rnnscratch {args.command}: error: {message}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print(f"rnnscratch {args.command}: interrupted", file=sys.stderr)
-        return 130
+    from .train import CheckpointError, NonFiniteError
+    if isinstance(exc, NonFiniteError):
+        return EXIT_FAILED, f"training stopped: {exc}"
+    if isinstance(exc, KeyError) and exc.args:
+        return EXIT_BAD_INPUT, str(exc.args[0])
+    if isinstance(exc, (DataError, DownloadError, CheckpointError, backend.BackendError, FileNotFoundError,
+                        ValueError, KeyError)):
+        return EXIT_BAD_INPUT, str(exc)
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return EXIT_FAILED, f"could not read or write{where}: {exc.strerror or exc}"
+    return EXIT_FAILED, (f"unexpected {type(exc).__name__}: {exc} (a bug? `rnnscratch --debug ...` shows where; "
+                         "please report it)")
 
 
 if __name__ == "__main__":  # pragma: no cover

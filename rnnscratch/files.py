@@ -9,6 +9,10 @@ removes it when its process no longer exists (a live writer's file is never touc
     with atomic_open("runs/x/history.json", "w") as f:      # text or binary ("wb")
         json.dump(history, f)
     atomic_write("runs/x/metrics.json", text)                # str or bytes in one call
+
+A folder that one process at a time may write into (a training run's output folder) is held with
+:func:`folder_lock`; :func:`remove_stale_temporaries_in` sweeps the temporary files that killed writers
+left in it.
 """
 from __future__ import annotations
 
@@ -16,6 +20,23 @@ import contextlib
 import glob
 import os
 import secrets
+
+try:
+    import fcntl
+except ImportError:              # pragma: no cover - Windows: folders are not locked
+    fcntl = None
+
+# Checkpoints' temporary files before this module existed (tempfile.mkstemp(prefix=".tmp-", suffix=".npz")):
+# they name no process, so only the holder of the folder's lock may remove them.
+LEGACY_TEMPORARIES = ".tmp-*.npz"
+
+
+class FolderInUse(RuntimeError):
+    """Another live process holds the folder's lock (see :func:`folder_lock`); ``holder``: ``"pid N"``."""
+
+    def __init__(self, folder, holder):
+        super().__init__(f"{folder} is in use by another process ({holder})")
+        self.holder = holder
 
 
 def _temp_prefix(path):
@@ -36,14 +57,74 @@ def _process_alive(pid):
 def remove_stale_temporaries(path):
     """Delete temporary files of ``path`` left by writers whose process has ended; return their paths."""
     folder, prefix = _temp_prefix(path)
-    removed = []
-    for tmp in glob.glob(os.path.join(glob.escape(folder), glob.escape(prefix) + "*.tmp")):
-        pid_text = os.path.basename(tmp)[len(prefix):].split("-", 1)[0]
-        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _process_alive(int(pid_text)):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-                removed.append(tmp)
+    return _remove_stale(folder, glob.escape(prefix) + "*.tmp")
+
+
+def remove_stale_temporaries_in(folder, legacy=False):
+    """Delete the temporary files of every target in ``folder`` whose writer has ended; return their paths.
+
+    ``legacy``: also the checkpoints' old ``.tmp-*.npz`` temporaries (:data:`LEGACY_TEMPORARIES`), which
+    name no writer: only for a caller that holds the folder's :func:`folder_lock`.
+    """
+    folder = os.path.abspath(folder)
+    removed = _remove_stale(folder, ".?*.*.tmp")
+    if legacy:
+        removed += _remove(glob.glob(os.path.join(glob.escape(folder), LEGACY_TEMPORARIES)))
     return removed
+
+
+def _remove_stale(folder, pattern):
+    stale = []
+    for tmp in glob.glob(os.path.join(glob.escape(folder), pattern)):
+        pid_text = os.path.basename(tmp)[:-len(".tmp")].rpartition(".")[2].split("-", 1)[0]
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _process_alive(int(pid_text)):
+            stale.append(tmp)
+    return _remove(stale)
+
+
+def _remove(paths):
+    removed = []
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            removed.append(path)
+    return removed
+
+
+@contextlib.contextmanager
+def folder_lock(folder, name=".lock"):
+    """Hold ``folder``'s lock for the block: the file ``folder/name``, holding this process's id.
+
+    Raises :class:`FolderInUse` (naming the holder's pid) when another live process holds it. The operating
+    system releases the lock when its holder ends, however it ends, so a lock file left by a killed
+    process is simply taken over. Creating the file is also the check that ``folder`` is writable
+    (``PermissionError`` otherwise). Uses ``fcntl.flock``; where there is none (Windows), nothing is locked.
+    """
+    path = os.path.join(folder, name)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        if fcntl is None:                                       # pragma: no cover
+            break
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise FolderInUse(folder, f"pid {holder}") from None
+        try:            # the last holder may have removed the file between our open and our lock
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)                                     # while still holding it
+        os.close(fd)
 
 
 @contextlib.contextmanager

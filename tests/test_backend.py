@@ -63,9 +63,26 @@ def test_environment_variables_select_backend_and_dtype(tmp_path):
     env = {"RNNSCRATCH_BACKEND": "numpy", "RNNSCRATCH_DTYPE": "float64", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["numpy", "float64"]
-    env["RNNSCRATCH_DTYPE"] = "int8"
-    bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert bad.returncode != 0 and "default dtype must be one of" in bad.stderr
+    env["RNNSCRATCH_DTYPE"] = "int8"        # the import still works; the first use names the variable
+    bad = subprocess.run([sys.executable, "-c", "import rnnscratch.nn; " + code], env=env, capture_output=True,
+                         text=True)
+    assert bad.returncode != 0 and "RNNSCRATCH_DTYPE=int8: expected one of float32, float64" in bad.stderr
+
+
+def test_an_unusable_environment_variable_is_kept_until_overridden(monkeypatch):
+    monkeypatch.setattr(backend._State, "env_errors", {})
+    monkeypatch.setenv("RNNSCRATCH_BACKEND", "jax")
+    backend._configure_from_environment()
+    with pytest.raises(backend.BackendError, match="RNNSCRATCH_BACKEND=jax: expected one of numpy, cupy"):
+        backend.get_xp()
+    with pytest.raises(backend.BackendError, match="RNNSCRATCH_BACKEND=jax"):
+        backend.check_environment()
+    with backend.use_backend("numpy"):
+        assert backend.get_xp() is np              # an explicit choice overrides the variable ...
+    with pytest.raises(backend.BackendError):
+        backend.get_backend()                      # ... for as long as it lasts
+    backend.set_backend("numpy")
+    backend.check_environment()
 
 
 @pytest.mark.gpu

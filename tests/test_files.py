@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from rnnscratch.files import atomic_open, atomic_write, remove_stale_temporaries
+from rnnscratch.files import (FolderInUse, atomic_open, atomic_write, folder_lock, remove_stale_temporaries,
+                              remove_stale_temporaries_in)
 
 
 def leftovers(folder):
@@ -75,3 +76,28 @@ def test_only_write_modes_are_accepted(tmp_path):
         with atomic_open(tmp_path / "x", "a"):
             pass
     assert os.listdir(tmp_path) == []
+
+
+def test_a_folder_sweep_removes_every_dead_writers_temporary_and_with_the_lock_the_legacy_ones(tmp_path):
+    dead = dead_pid()
+    stale = [tmp_path / f".last.npz.{dead}-0badc0de.tmp", tmp_path / f".history.json.{dead}-1234abcd.tmp"]
+    legacy = tmp_path / ".tmp-k2j3h4.npz"                  # the checkpoints' temporaries before rnnscratch.files
+    mine = tmp_path / f".best.npz.{os.getpid()}-0badc0de.tmp"
+    for p in (*stale, legacy, mine):
+        p.write_bytes(b"half")
+    assert sorted(remove_stale_temporaries_in(tmp_path)) == sorted(map(str, stale))
+    assert legacy.exists() and mine.exists()
+    assert remove_stale_temporaries_in(tmp_path, legacy=True) == [str(legacy)]
+    assert mine.exists()
+
+
+def test_a_folder_lock_is_exclusive_names_its_holder_and_takes_over_a_dead_ones(tmp_path):
+    (tmp_path / ".lock").write_text(f"{dead_pid()}\n")     # left by a killed run: taken over
+    with folder_lock(tmp_path) as path:
+        assert open(path).read() == f"{os.getpid()}\n"
+        with pytest.raises(FolderInUse, match=f"in use by another process \\(pid {os.getpid()}\\)"):
+            with folder_lock(tmp_path):
+                pass
+    assert os.listdir(tmp_path) == []
+    with folder_lock(tmp_path):                             # released: free again
+        pass

@@ -6,8 +6,9 @@ train, data, gradcheck, viz) never imports this package; :mod:`rnnscratch.cli` o
 and calls it.
 
 Modules: ``config`` (``TrainConfig``, the defaults table, ``RunInfo``: what a checkpoint records),
-``data`` (format detection, loading, splitting, encoding, batches), ``training`` (``train(config)``,
-metrics.json, history.png), ``inference`` (load a trained checkpoint, predict, sample, evaluate),
+``data`` (format detection, loading, splitting, encoding, batches, the data summary and its checks),
+``run_folder`` (one run per output folder: the lock, earlier results, stray temporaries), ``training``
+(``train(config)``, metrics.json, history.png), ``inference`` (load a trained checkpoint, predict, sample, evaluate),
 ``selfcheck`` (the gradient check of every backward pass), ``bench`` (speed against PyTorch).
 
     from rnnscratch.app import TrainConfig, train, predict

@@ -10,6 +10,8 @@ pooling: :data:`rnnscratch.nn.models.POOLINGS`).
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import os
 from dataclasses import dataclass
 
@@ -36,6 +38,44 @@ TASK_DEFAULTS = {
 # Task names written by checkpoints before the tasks were the trainer's: read, never written.
 LEGACY_TASKS = {"sentiment": "classify", "names": "classify", "charlm": "lm"}
 
+# What a resumed run may change: how long it runs, where and how it reports, which array library computes.
+# Every other option must be the checkpoint's run's (else resuming is not continuing).
+RESUME_MAY_CHANGE = ("epochs", "steps", "patience", "quiet", "out", "resume", "overwrite", "backend")
+
+
+class ConfigError(ValueError):
+    """Options that cannot work together or are out of range; the message names them as the command line does."""
+
+
+def flag(name) -> str:
+    """The command-line option of a :class:`TrainConfig` field: ``batch_size`` -> ``--batch-size``."""
+    return "--" + name.replace("_", "-")
+
+
+def _finite(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _count(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+# (test, what is expected) of the numeric options; an option left None is not checked.
+_RANGES = {
+    **{name: (_count, "a positive integer") for name in (
+        "max_len", "min_freq", "limit", "layers", "hidden", "bptt", "k1", "k2", "epochs", "steps",
+        "batch_size", "patience")},
+    "vocab_size": (lambda v: _count(v) and v >= 3, "an integer >= 3 (two special tokens and a word)"),
+    "embed": (lambda v: _count(v) or v == 0, "an integer >= 0 (0: one-hot tokens, --task lm only)"),
+    "test_split": (lambda v: _finite(v) and 0 < v < 1, "a fraction in (0, 1)"),
+    "val_split": (lambda v: _finite(v) and 0 <= v < 1, "a fraction in [0, 1) (0: no validation)"),
+    "dropout": (lambda v: _finite(v) and 0 <= v < 1, "a fraction in [0, 1)"),
+    "lr": (lambda v: _finite(v) and v > 0, "a finite number > 0"),
+    "weight_decay": (lambda v: _finite(v) and v >= 0, "a finite number >= 0"),
+    "clip": (lambda v: _finite(v) and v >= 0, "a finite number >= 0 (0: no clipping)"),
+    "seed": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0"),
+}
+
 
 @dataclass
 class TrainConfig:
@@ -46,6 +86,7 @@ class TrainConfig:
 
     * data: ``task`` (``"classify"``: many-to-one; ``"lm"``: language model); ``data`` (a name in
       :data:`NAMED_SOURCES` or a path); ``format`` (one of :data:`FORMATS`, None: detect);
+      ``text_column``/``label_column`` (CSV/TSV: a header name or a 0-based number; None: guessed);
       ``test_data``/``test_format`` (a separate labelled test file); ``test_split`` (held-out test
       fraction for sources without a test split); ``val_split`` (validation fraction; lm: the end of the
       text); ``tokenizer`` (``"word"``/``"char"``); ``max_len`` (classify: keep the last N tokens; lm: a
@@ -55,11 +96,17 @@ class TrainConfig:
     * training: ``bptt`` (k1 = k2) or ``k1``/``k2`` (truncated BPTT; None: full), ``clip`` (global norm;
       0: none), ``optimizer``, ``lr``, ``weight_decay``, ``schedule``, ``epochs``, ``steps`` (stop after
       this many updates), ``batch_size``, ``patience`` (early stopping), ``seed``.
-    * machine and output: ``backend``, ``dtype``, ``out`` (folder), ``resume`` (a checkpoint), ``quiet``.
+    * machine and output: ``backend``, ``dtype`` (None: ``RNNSCRATCH_BACKEND``/``RNNSCRATCH_DTYPE``, else
+      numpy/float32), ``out`` (folder; None: the resumed checkpoint's folder, else ``runs/<task>``),
+      ``overwrite`` (replace an earlier run's results in ``out``), ``resume`` (a checkpoint), ``quiet``.
+
+    :meth:`resolved` checks every option (:class:`ConfigError` naming it as the command line does).
     """
     task: str = "classify"
     data: str | None = None
     format: str | None = None
+    text_column: str | int | None = None
+    label_column: str | int | None = None
     test_data: str | None = None
     test_format: str | None = None
     test_split: float = 0.2
@@ -89,19 +136,40 @@ class TrainConfig:
     batch_size: int | None = None
     patience: int | None = None
     seed: int = 0
-    backend: str = "numpy"
-    dtype: str = "float32"
+    backend: str | None = None
+    dtype: str | None = None
     out: str | None = None
+    overwrite: bool = False
     resume: str | None = None
     quiet: bool = False
 
     def resolved(self) -> TrainConfig:
-        """A copy with the task's defaults filled in and every named choice checked (``ValueError``)."""
+        """A copy with the task's and the environment's defaults filled in and every option checked
+        (:class:`ConfigError`, a ``ValueError``; an unusable ``RNNSCRATCH_*`` variable: ``BackendError``)."""
         check_choice("task", self.task, TASKS)
         filled = {key: value for key, value in TASK_DEFAULTS[self.task].items() if getattr(self, key) is None}
         config = dataclasses.replace(self, **filled)
         if config.out is None:
-            config.out = os.path.join("runs", config.task)
+            config.out = (os.path.dirname(config.resume) or ".") if config.resume else os.path.join("runs", config.task)
+        config.backend = config.backend or backend.get_backend()
+        config.dtype = config.dtype or backend.get_default_dtype().name
+        for name, (test, expected) in _RANGES.items():
+            value = getattr(config, name)
+            if value is not None and not test(value):
+                shown = f"{value:g}" if isinstance(value, float) else value      # 1e-05, not 1.0000000000000001e-05
+                raise ConfigError(f"{flag(name)} {shown}: expected {expected}")
+        if not config.out:
+            raise ConfigError("--out '': expected a folder")
+        if config.task == "classify" and config.embed == 0:
+            raise ConfigError("--embed 0: a classifier needs an embedding size >= 1 (one-hot input, --embed 0, "
+                              "is for --task lm)")
+        if config.k2 is not None and (config.k1 or config.bptt) is None:
+            raise ConfigError("--k2: needs --k1 (or --bptt)")
+        if config.k1 is not None and config.bptt is not None:
+            raise ConfigError("--bptt and --k1: give one of them (--bptt K is --k1 K --k2 K)")
+        if config.overwrite and config.resume and same_folder(config.out, os.path.dirname(config.resume) or "."):
+            raise ConfigError(f"--overwrite: would delete the run that --resume {config.resume} continues; "
+                              "drop --overwrite")
         for name, choices in (("format", FORMATS), ("test_format", LABELLED_FORMATS), ("tokenizer", TOKENIZERS),
                               ("model", CELL_NAMES), ("pooling", POOLINGS), ("optimizer", OPTIMIZERS),
                               ("schedule", SCHEDULES), ("backend", backend.BACKENDS),
@@ -109,6 +177,27 @@ class TrainConfig:
             if getattr(config, name) is not None:
                 check_choice(name, getattr(config, name), choices)
         return config
+
+
+def same_folder(a, b) -> bool:
+    """Whether the paths ``a`` and ``b`` name one folder (an absent one compared by its absolute path)."""
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def resume_conflicts(config: TrainConfig, run: RunInfo) -> list:
+    """The options of ``config`` that differ from the ``run`` recorded in a checkpoint, as
+    ``"--batch-size 8 (the run's: 32)"``; :data:`RESUME_MAY_CHANGE` are free. Older checkpoints record fewer
+    options: what they record is compared."""
+    record = run.to_dict()
+    recorded = {**{k: v for k, v in record.items() if k != "settings"}, **(record["settings"] or {})}
+    fields = {f.name for f in dataclasses.fields(TrainConfig)} - set(RESUME_MAY_CHANGE)
+    conflicts = []
+    for name in sorted(fields & set(recorded)):
+        ours = json.loads(json.dumps(getattr(config, name)))        # as a checkpoint's JSON would hold it
+        if ours != recorded[name]:
+            shown = ["unset" if v is None else v for v in (ours, recorded[name])]
+            conflicts.append(f"{flag(name)} {shown[0]} (the run's: {shown[1]})")
+    return conflicts
 
 
 def check_choice(name, value, choices):
@@ -137,6 +226,9 @@ class RunInfo:
         test_split: the held-out test fraction of a source without its own test split.
         val_split: the validation fraction (lm: the end of the text, which ``evaluate`` uses as test).
         batch_size: sequences per batch in training (lm evaluation batches the same way).
+        text_column, label_column: the CSV/TSV columns asked for (None: guessed).
+        settings: every other option of the run (``TrainConfig`` fields), so that a resumed run can be
+            checked to continue it (:func:`resume_conflicts`); None in older checkpoints.
     """
     task: str
     tokenizer: str
@@ -150,6 +242,9 @@ class RunInfo:
     test_split: float = 0.2
     val_split: float = 0.1
     batch_size: int = 64
+    text_column: str | int | None = None
+    label_column: str | int | None = None
+    settings: dict | None = None
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (the checkpoint's ``extra``)."""
@@ -171,5 +266,8 @@ class RunInfo:
     @classmethod
     def of_run(cls, config: TrainConfig, label_names=None) -> RunInfo:
         """The record of a resolved :class:`TrainConfig`'s run (``label_names`` for a classifier)."""
-        return cls(**{f.name: getattr(config, f.name) for f in dataclasses.fields(cls) if f.name != "label_names"},
+        own = {f.name for f in dataclasses.fields(cls)} - {"label_names", "settings"}
+        settings = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
+                    if f.name not in own and f.name not in RESUME_MAY_CHANGE}
+        return cls(**{name: getattr(config, name) for name in own}, settings=settings,
                    label_names=None if label_names is None else list(label_names))

@@ -8,9 +8,10 @@ from one stream. The loaders themselves are :mod:`rnnscratch.data.datasets`.
 """
 from __future__ import annotations
 
-import bz2
+import collections
 import dataclasses
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,6 +20,8 @@ import numpy
 from ..data import BucketIterator, DataError, TextDataset, Vocab, datasets, get_tokenizer, stream_batches
 from ..data.vocab import PAD, UNK
 from .config import LABELLED_FORMATS, TrainConfig
+
+SHOWN_CLASSES = 10        # the data summary names this many classes, the most frequent first
 
 _LABELLED_LOADERS = {"csv": datasets.text_label_file, "tsv": datasets.text_label_file,
                      "fasttext": datasets.fasttext_labels, "folder": datasets.folder_per_class}
@@ -41,24 +44,27 @@ def detect_format(path) -> str:
         return "csv"
     if base.endswith(".tsv"):
         return "tsv"
-    opener = bz2.open if name.endswith(".bz2") else open
-    with opener(path, "rb") as f:
-        first = f.readline()
+    first = datasets.read_bytes(path, first_line=True)
     return "fasttext" if first.startswith(b"__label__") else "text"
 
 
-def read_labelled(source, fmt=None, imdb_split="test") -> TextDataset:
-    """Every row of a labelled file or folder (``fmt`` None: detected; an IMDB source gives ``imdb_split``)."""
+def read_labelled(source, fmt=None, imdb_split="test", columns=(None, None)) -> TextDataset:
+    """Every row of a labelled file or folder (``fmt`` None: detected; an IMDB source gives ``imdb_split``;
+    ``columns``: a CSV/TSV's ``(text column, label column)``, None for guessed)."""
     fmt = fmt or detect_format(source)
     if fmt == "imdb":
         return datasets.imdb(imdb_split, path=source)
     if fmt not in _LABELLED_LOADERS:
         raise DataError(f"{source}: format '{fmt}' holds no labels; a classifier needs one of "
                         f"{', '.join(LABELLED_FORMATS)}")
+    if fmt in ("csv", "tsv"):
+        return datasets.text_label_file(source, text_column=columns[0], label_column=columns[1])
+    if columns != (None, None):
+        raise DataError(f"{source}: --text-column/--label-column are for CSV/TSV files, not format '{fmt}'")
     return _LABELLED_LOADERS[fmt](source)
 
 
-def load_labelled(source, fmt, split, seed, test_split) -> TextDataset:
+def load_labelled(source, fmt, split, seed, test_split, columns=(None, None)) -> TextDataset:
     """The ``split`` (``"train"`` or ``"test"``) of a named source (``embedded``, ``imdb``) or a path.
 
     A source without its own test split is split here, seeded: ``test_split`` of it is the test part.
@@ -69,7 +75,7 @@ def load_labelled(source, fmt, split, seed, test_split) -> TextDataset:
         return datasets.imdb(split)
     if (fmt or detect_format(source)) == "imdb":
         return datasets.imdb(split, path=source)
-    train, test = read_labelled(source, fmt).split(test_split, seed=seed)
+    train, test = read_labelled(source, fmt, columns=columns).split(test_split, seed=seed)
     return train if split == "train" else test
 
 
@@ -84,6 +90,47 @@ def relabel(dataset, label_names, source) -> TextDataset:
         raise DataError(f"{source}: label {unknown[0]!r} does not occur in the training data ({label_names})")
     return dataclasses.replace(dataset, labels=[index[dataset.label_names[y]] for y in dataset.labels],
                                label_names=list(label_names))
+
+
+def describe_classes(dataset, most=SHOWN_CLASSES) -> str:
+    """``"2 classes: neg 107, pos 109"``: the classes of ``dataset`` with their counts, most frequent first."""
+    counts = collections.Counter(dataset.labels).most_common()
+    shown = ", ".join(f"{dataset.label_names[k]} {n}" for k, n in counts[:most])
+    more = f", and {len(counts) - most} more" if len(counts) > most else ""
+    return f"{len(counts)} class{'es' if len(counts) != 1 else ''}: {shown}{more}"
+
+
+def check_classes(parts, config):
+    """Warn when the examples read (``parts``: datasets sharing one label numbering) look mislabelled: a
+    class with a single example (a header row read as data?) or more classes than half the examples
+    (the wrong label column?)."""
+    counts = collections.Counter(label for part in parts for label in part.labels)
+    n, names, columns = sum(counts.values()), parts[0].label_names, parts[0].columns
+    hint = f" ({columns}; name them with --text-column/--label-column)" if columns else ""
+    single = [names[k] for k, count in counts.items() if count == 1]
+    if len(counts) > n / 2:
+        warnings.warn(f"{config.data}: {len(counts)} classes for {n} examples: is the label column right?{hint}",
+                      stacklevel=2)
+    elif single:
+        shown = ", ".join(map(repr, single[:3])) + (", ..." if len(single) > 3 else "")
+        warnings.warn(f"{config.data}: {len(single)} class(es) with a single example ({shown}): a header row read "
+                      f"as data, or the wrong label column?{hint}", stacklevel=2)
+
+
+def check_training_part(train, read, config):
+    """``DataError`` for a training part a classifier cannot learn from: no example, or one class.
+    ``read``: how many examples were read in all (for the message)."""
+    c = config
+    if len(train) == 0:
+        limited = f", --limit {c.limit}" if c.limit else ""
+        raise DataError(f"{c.data}: no training example is left of the {read} read (after --test-split "
+                        f"{c.test_split}, --val-split {c.val_split}{limited}); use more examples")
+    counts = collections.Counter(train.labels)
+    if len(counts) < 2:
+        (k, n), = counts.items()
+        columns = f" ({train.columns})" if train.columns else ""
+        raise DataError(f"{c.data}: every training example has the class {train.label_names[k]!r} ({n} of them); a "
+                        f"classifier needs two classes or more: is the label column right?{columns}")
 
 
 def limit(dataset, n, seed) -> TextDataset:
@@ -141,6 +188,7 @@ class PreparedData:
         train: ``epoch -> iterable of batches`` (seeded, so a resumed epoch sees the same batches).
         val, test: lists of batches, or None when there is no such part.
         sizes: ``(train, validation, test)`` sizes, in examples (classify) or tokens (lm).
+        summary: lines that say what was read (classify: the examples, the columns, the classes with counts).
     """
     task: str
     vocab: Vocab
@@ -149,30 +197,46 @@ class PreparedData:
     val: list | None
     test: list | None
     sizes: tuple
+    summary: list = dataclasses.field(default_factory=list)
 
 
 def prepare_classification(config: TrainConfig) -> PreparedData:
-    """Load, split, limit, tokenize and batch a labelled source (``config`` resolved)."""
+    """Load, split, limit, check, tokenize and batch a labelled source (``config`` resolved).
+
+    ``DataError`` when no training example is left or they have one class or no token; a warning when a
+    class of the examples read has a single example or there are more classes than half of them.
+    """
     c = config
-    train = load_labelled(c.data, c.format, "train", c.seed, c.test_split)
+    columns = (c.text_column, c.label_column)
+    train = load_labelled(c.data, c.format, "train", c.seed, c.test_split, columns)
+    test_source = c.test_data or c.data
     if c.test_data:
-        test = relabel(read_labelled(c.test_data, c.test_format), train.label_names, c.test_data)
+        test = read_labelled(c.test_data, c.test_format, columns=columns)
     else:
-        test = relabel(load_labelled(c.data, c.format, "test", c.seed, c.test_split), train.label_names, c.data)
+        test = load_labelled(c.data, c.format, "test", c.seed, c.test_split, columns)
+    read = len(train) + (0 if c.test_data else len(test))
+    check_classes([train] if c.test_data else [train, test], c)
     train, test = limit(train, c.limit, c.seed), limit(test, c.limit, c.seed + 1)
     val = None
-    if c.val_split > 0:
+    if c.val_split > 0 and len(train):
         train, val = train.split(c.val_split, seed=c.seed)
+    check_training_part(train, read, c)
+    test = relabel(test, train.label_names, test_source)
     tokenizer = get_tokenizer(c.tokenizer)
     vocab = Vocab.build((tokenizer(t) for t in train.texts), max_size=c.vocab_size, min_freq=c.min_freq)
+    if all(index in (vocab.pad_index, vocab.unk_index) for index in range(len(vocab))):
+        why = "are the texts empty?" if c.min_freq == 1 else f"none occurs --min-freq {c.min_freq} times"
+        raise DataError(f"{c.data}: the training texts give no {c.tokenizer} token for the vocabulary ({why})")
 
     def batches(dataset, shuffle):
         return classification_batches(dataset, tokenizer, vocab, c.batch_size, c.max_len, shuffle, c.seed)
 
+    summary = [f"data: {read} examples read from {c.data}" + (f" ({train.columns})" if train.columns else ""),
+               f"training part: {describe_classes(train)}"]
     return PreparedData("classify", vocab, train.label_names, train=batches(train, True),
                         val=None if val is None else list(batches(val, False)(0)),
                         test=list(batches(test, False)(0)),
-                        sizes=(len(train), 0 if val is None else len(val), len(test)))
+                        sizes=(len(train), 0 if val is None else len(val), len(test)), summary=summary)
 
 
 def prepare_language_model(config: TrainConfig) -> PreparedData:

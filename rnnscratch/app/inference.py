@@ -6,6 +6,7 @@ from and how it was split). Checkpoints written before the task names were ``cla
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy
@@ -53,10 +54,19 @@ def load_trained(path, task=None) -> TrainedModel:
 
 
 def predict(path, texts) -> list:
-    """``[(label name, its probability, all probabilities (C,))]``, one per text, from a classifier."""
+    """``[(label name, its probability, all probabilities (C,))]``, one per text, from a classifier.
+
+    A text with no token the model knows (empty, or every word unseen in training) is still classified,
+    with a warning: the answer says what the model guesses from nothing.
+    """
     trained = load_trained(path, task="classify")
-    out = []
-    for ids in encode_texts(texts, trained.tokenizer, trained.vocab):
+    vocab, out = trained.vocab, []
+    for k, text in enumerate(texts, 1):
+        tokens = trained.tokenizer(text)
+        if all(t not in vocab for t in tokens):
+            what = "is empty" if not text.strip() else "has no token the model has seen"
+            warnings.warn(f"text {k} {what}: its prediction is the model's guess from nothing", stacklevel=2)
+    for ids in encode_texts(texts, trained.tokenizer, vocab):
         if trained.run.max_len:
             ids = ids[-trained.run.max_len:]
         p = backend.to_numpy(trained.model.predict_proba(numpy.array(ids)[:, None], numpy.array([len(ids)])))[0]
@@ -70,9 +80,13 @@ def sample(path, prefix, length, temperature=1.0, top_k=None, seed=None) -> str:
     trained = load_trained(path, task="lm")
     vocab, tokenizer = trained.vocab, trained.tokenizer
     tokens = tokenizer(prefix)
+    if not tokens:
+        raise DataError(f"--prefix {prefix!r}: no {trained.run.tokenizer} token to start from; give at least one")
     unknown = [t for t in tokens if t not in vocab]
     if unknown and vocab.unk_index is None:
         raise DataError(f"--prefix: {unknown[0]!r} never occurs in the training text")
+    if top_k is not None and top_k > len(vocab):
+        raise DataError(f"--top-k {top_k}: the model knows {len(vocab)} tokens")
     ids = trained.model.sample(vocab.encode(tokens), length, temperature=temperature, top_k=top_k, seed=seed)
     return tokenizer.detokenize(tokens + vocab.decode(ids))
 
@@ -82,6 +96,7 @@ def evaluate(path, data=None, fmt=None, split="test") -> dict:
 
     Classifiers: ``loss``, ``accuracy``, ``confusion`` (C, C), ``examples`` and ``labels``. Language
     models: ``loss`` and ``perplexity``; ``"test"`` is the held-out end of the text used in training.
+    The run's own CSV/TSV data is read with the run's columns; the columns of ``data`` are guessed.
     """
     check_choice("split", split, SPLITS)
     trained = load_trained(path)
@@ -95,10 +110,11 @@ def evaluate(path, data=None, fmt=None, split="test") -> dict:
         if batches is None:
             raise DataError(f"{source}: the {split} part of the text ({len(ids)} tokens) is too short to evaluate")
         return trainer.evaluate(batches)
+    columns = (run.text_column, run.label_column) if data is None else (None, None)
     if data is None and split == "test" and run.test_data:
-        dataset = read_labelled(run.test_data, run.test_format)
+        dataset = read_labelled(run.test_data, run.test_format, columns=columns)
     else:
-        dataset = load_labelled(source, fmt if data else run.format, split, run.seed, run.test_split)
+        dataset = load_labelled(source, fmt if data else run.format, split, run.seed, run.test_split, columns)
     dataset = relabel(dataset, run.label_names, source)
     batches = classification_batches(dataset, trained.tokenizer, trained.vocab, EVAL_BATCH_SIZE, run.max_len)
     metrics = trainer.evaluate(list(batches(0)), num_classes=len(run.label_names))

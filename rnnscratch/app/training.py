@@ -1,6 +1,8 @@
 """The training job: ``train(config) -> metrics``, what ``rnnscratch train`` runs.
 
-It prepares the data (:mod:`rnnscratch.app.data`), builds the model and the optimizer from a
+It holds the output folder (:mod:`rnnscratch.app.run_folder`: one run at a time, no earlier results
+replaced unasked), checks that a resumed run continues the checkpoint's, prepares the data
+(:mod:`rnnscratch.app.data`), builds the model and the optimizer from a
 :class:`~rnnscratch.app.config.TrainConfig`, fits with :class:`~rnnscratch.train.Trainer` (which writes
 ``last.npz``, ``best.npz``, ``history.json``/``.csv`` into ``config.out``, each checkpoint carrying the
 run's :class:`~rnnscratch.app.config.RunInfo`), evaluates the best weights, and writes ``metrics.json``
@@ -16,9 +18,10 @@ import numpy
 
 from .. import backend, nn, optim
 from ..files import atomic_open, atomic_write
-from ..train import Trainer, TruncatedBPTT, load_checkpoint
-from .config import RunInfo, TrainConfig
+from ..train import CheckpointError, Trainer, TruncatedBPTT, load_checkpoint
+from .config import ConfigError, RunInfo, TrainConfig, resume_conflicts
 from .data import prepare
+from .run_folder import run_folder
 
 
 def build_model(config: TrainConfig, vocab, label_names=None):
@@ -58,42 +61,62 @@ def train(config: TrainConfig) -> dict:
     Metrics: ``task``, ``epochs``, ``steps``, ``train_seconds``, ``tokens_per_second``, ``parameters``,
     then ``val_<metric>`` and ``test_<metric>`` of the best weights (classify: loss and accuracy; lm:
     loss and perplexity) where there is such a part. Selects the backend and dtype globally.
+    Refused before anything is written (``ConfigError``): options out of range, an output folder in use
+    by another run, holding another run's results (unless ``overwrite``) or not writable, a ``resume``
+    whose checkpoint was trained with other options.
     """
     c = config.resolved()
+    if c.resume:
+        check_resumable(c)
     backend.set_backend(c.backend)
     backend.set_default_dtype(c.dtype)
     nn.init.manual_seed(c.seed)
-    data = prepare(c)
-    model = build_model(c, data.vocab, data.label_names)
-    optimizer, scheduler = build_optimizer(c, model)
-    run_info = RunInfo.of_run(c, data.label_names)
-    trainer = Trainer(model, optimizer, c.task, bptt=build_bptt(c), clip=c.clip or None, scheduler=scheduler,
-                      out_dir=c.out, patience=c.patience, vocab=data.vocab.to_dict(), quiet=c.quiet,
-                      extra=run_info.to_dict(), max_steps=c.steps)
-    if c.resume:
-        trainer.resume(c.resume)
-    if not c.quiet:
-        n_train, n_val, n_test = data.sizes
-        unit = "tokens" if c.task == "lm" else "examples"
-        print(f"{c.task}: {n_train} train / {n_val} validation / {n_test} test {unit}, vocabulary {len(data.vocab)}, "
-              f"{type(model).__name__} {c.model} with {model.num_parameters():,} parameters, "
-              f"backend {c.backend} {c.dtype}", flush=True)
-    start = time.perf_counter()
-    trainer.fit(data.train, data.val, epochs=c.epochs)
-    train_seconds = time.perf_counter() - start
-    best = os.path.join(c.out, "best.npz")
-    if data.val is not None and os.path.exists(best):
-        model.load_state_dict(load_checkpoint(best).model.state_dict())
-    metrics = {"task": c.task, "epochs": len(trainer.history), "steps": trainer.step,
-               "train_seconds": train_seconds,
-               "tokens_per_second": float(numpy.mean([h["tokens_per_second"] for h in trainer.history])),
-               "parameters": model.num_parameters()}
-    for part, batches in (("val", data.val), ("test", data.test)):
-        if batches is not None:
-            metrics.update({f"{part}_{k}": v for k, v in trainer.evaluate(batches).items()})
-    atomic_write(os.path.join(c.out, "metrics.json"), json.dumps(metrics, indent=2))
-    plot_history(trainer.history, os.path.join(c.out, "history.png"))
+    with run_folder(c.out, resume=c.resume, overwrite=c.overwrite, quiet=c.quiet) as folder:
+        data = prepare(c)
+        model = build_model(c, data.vocab, data.label_names)
+        optimizer, scheduler = build_optimizer(c, model)
+        run_info = RunInfo.of_run(c, data.label_names)
+        trainer = Trainer(model, optimizer, c.task, bptt=build_bptt(c), clip=c.clip or None, scheduler=scheduler,
+                          out_dir=c.out, patience=c.patience, vocab=data.vocab.to_dict(), quiet=c.quiet,
+                          extra=run_info.to_dict(), max_steps=c.steps)
+        if c.resume:
+            trainer.resume(c.resume)
+        if not c.quiet:
+            n_train, n_val, n_test = data.sizes
+            unit = "tokens" if c.task == "lm" else "examples"
+            print("\n".join(data.summary + [
+                f"{c.task}: {n_train} train / {n_val} validation / {n_test} test {unit}, vocabulary {len(data.vocab)}, "
+                f"{type(model).__name__} {c.model} with {model.num_parameters():,} parameters, "
+                f"backend {c.backend} {c.dtype}"]), flush=True)
+        folder.clear_earlier()
+        start = time.perf_counter()
+        trainer.fit(data.train, data.val, epochs=c.epochs)
+        train_seconds = time.perf_counter() - start
+        best = os.path.join(c.out, "best.npz")
+        if data.val is not None and os.path.exists(best):
+            model.load_state_dict(load_checkpoint(best).model.state_dict())
+        metrics = {"task": c.task, "epochs": len(trainer.history), "steps": trainer.step,
+                   "train_seconds": train_seconds,
+                   "tokens_per_second": float(numpy.mean([h["tokens_per_second"] for h in trainer.history])),
+                   "parameters": model.num_parameters()}
+        for part, batches in (("val", data.val), ("test", data.test)):
+            if batches is not None:
+                metrics.update({f"{part}_{k}": v for k, v in trainer.evaluate(batches).items()})
+        atomic_write(os.path.join(c.out, "metrics.json"), json.dumps(metrics, indent=2))
+        plot_history(trainer.history, os.path.join(c.out, "history.png"))
     return metrics
+
+
+def check_resumable(config: TrainConfig):
+    """``ConfigError`` unless ``config.resume`` holds a run of this program trained with ``config``'s options
+    (those a resumed run may change aside: :data:`~rnnscratch.app.config.RESUME_MAY_CHANGE`)."""
+    record = load_checkpoint(config.resume).meta.get("extra") or {}
+    if "task" not in record:
+        raise CheckpointError(f"{config.resume}: not written by `rnnscratch train` (no run record inside)")
+    conflicts = resume_conflicts(config, RunInfo.from_dict(record))
+    if conflicts:
+        raise ConfigError(f"--resume {config.resume}: the options differ from the checkpoint's run: "
+                          f"{', '.join(conflicts)}; resume with the run's options, or start a new run")
 
 
 def plot_history(history, path):

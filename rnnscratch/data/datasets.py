@@ -8,10 +8,12 @@
 * :func:`text_label_file` — CSV/TSV with a text and a label column.
 * :func:`sentiment_phrases` — the small negation set shipped inside the package.
 
-Bad rows (a malformed fastText line, a label outside the known set, a short CSV row) are skipped and
-reported as ``file:line: reason`` in ``dataset.problems`` (with one warning), so one bad line never
-loses the others; ``strict=True`` raises instead. Bytes that are not UTF-8 are replaced and counted.
-Missing files, missing splits and empty files raise :class:`DataError`.
+Bad rows (a malformed fastText line, a label outside the known set, a short CSV row, an empty text) are
+skipped and reported as ``file:line: reason`` in ``dataset.problems`` (with one warning), so one bad line
+never loses the others; ``strict=True`` raises instead. Bytes that are not UTF-8 are replaced and counted.
+Missing files, missing splits, empty files, binary files (NUL bytes) and a CSV whose quoting breaks (an
+unterminated quote would swallow every row after it into one field) raise :class:`DataError` naming the
+file and line.
 """
 from __future__ import annotations
 
@@ -49,13 +51,15 @@ class TextDataset:
     ratings: list | None = None
     problems: list = field(default_factory=list)
     decode_errors: int = 0
+    columns: str = ""            # CSV/TSV: which columns were read, and whether they were guessed
 
     def __len__(self):
         return len(self.texts)
 
     def subset(self, indices):
         pick = lambda xs: None if xs is None else [xs[i] for i in indices]  # noqa: E731
-        return TextDataset(pick(self.texts), pick(self.labels), self.label_names, self.source, pick(self.ratings))
+        return TextDataset(pick(self.texts), pick(self.labels), self.label_names, self.source, pick(self.ratings),
+                           columns=self.columns)
 
     def split(self, test_fraction=0.2, seed=0):
         """A seeded random ``(train, held_out)`` split."""
@@ -74,14 +78,28 @@ def _decode(data: bytes):
         return data.decode("utf-8", errors="replace"), True
 
 
+def read_bytes(path, first_line=False):
+    """The bytes of ``path`` (decompressed when it ends in ``.bz2``), or only its ``first_line``;
+    ``DataError`` for a ``.bz2`` file that is not one."""
+    opener = bz2.open if str(path).endswith(".bz2") else open
+    try:
+        with opener(path, "rb") as f:
+            return f.readline() if first_line else f.read()
+    except (OSError, EOFError) as exc:
+        if not str(path).endswith(".bz2"):
+            raise
+        raise DataError(f"{path}: not a readable bzip2 file ({exc})") from None
+
+
 def _read_text(path):
     if not os.path.isfile(path):
         raise DataError(f"{path}: no such file")
-    opener = bz2.open if str(path).endswith(".bz2") else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    data = read_bytes(path)
     if not data.strip():
         raise DataError(f"{path}: the file is empty")
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise DataError(f"{path}:{line}: not a text file (NUL bytes: binary data, or text not saved as UTF-8)")
     return data
 
 
@@ -96,7 +114,8 @@ def _finish(dataset, strict):
         warnings.warn(f"{dataset.source}: {dataset.decode_errors} row(s) had bytes that are not UTF-8; "
                       "they were replaced with U+FFFD", stacklevel=3)
     if not dataset.texts:
-        raise DataError(f"{dataset.source}: no usable rows")
+        why = f" ({len(dataset.problems)} bad, the first: {dataset.problems[0]})" if dataset.problems else ""
+        raise DataError(f"{dataset.source}: no usable rows{why}")
     return dataset
 
 
@@ -257,36 +276,71 @@ def text_label_file(path, text_column=None, label_column=None, delimiter=None, h
                     strict=False):
     """A CSV or TSV file with a text column and a label column (e.g. IMDB's ``review,sentiment`` export).
 
-    Columns are chosen by name (needs a header) or position; by default the first column named like
-    text/review/sentence and the first named like label/sentiment/class, else column 0 and the last.
-    ``delimiter``: default tab for ``.tsv``, else sniffed. ``header``: default detected.
+    Columns are chosen by name (needs a header) or 0-based position (an int, or a string of digits); by
+    default the first column named like text/review/sentence and the first named like
+    label/sentiment/class, else column 0 and the last (``dataset.columns`` says which were read and
+    whether they were guessed). ``delimiter``: default tab for ``.tsv``, else sniffed. ``header``:
+    default detected (a first row naming a known or the chosen column).
     """
     data = _read_text(path)
     text, bad = _decode(data)
     if delimiter is None:
         delimiter = "\t" if str(path).endswith((".tsv", ".tsv.bz2")) else _sniff_delimiter(text)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    first = [c.strip().lower() for c in rows[0]]
+    rows = _csv_rows(text, delimiter, path)
+    first = [c.strip().lower() for c in rows[0][1]]
+    text_column, label_column = (int(c) if isinstance(c, str) and c.isdigit() else c
+                                 for c in (text_column, label_column))
     if header is None:
         header = any(c in _TEXT_NAMES + _LABEL_NAMES for c in first) or \
             (isinstance(text_column, str) or isinstance(label_column, str))
     columns = first if header else []
-    text_at = _column(text_column, columns, _TEXT_NAMES, 0, "text_column", path)
-    label_at = _column(label_column, columns, _LABEL_NAMES, len(rows[0]) - 1, "label_column", path)
+    text_at = _column(text_column, columns, _TEXT_NAMES, 0, "text_column", path, len(first))
+    label_at = _column(label_column, columns, _LABEL_NAMES, len(first) - 1, "label_column", path, len(first))
+    if len(first) < 2:
+        raise DataError(f"{path}: the first row has one column (delimiter {delimiter!r}); a labelled file needs a "
+                        "text column and a label column")
+    if text_at == label_at:
+        raise DataError(f"{path}: the text and the label would both be column {text_at}")
     texts, names, where, problems = [], [], [], []
-    for number, row in enumerate(rows[1:] if header else rows, 2 if header else 1):
+    for number, row in rows[1:] if header else rows:
         if not row or not any(c.strip() for c in row):
             continue
         if len(row) <= max(text_at, label_at):
             problems.append(f"{path}:{number}: expected at least {max(text_at, label_at) + 1} columns, got {len(row)}")
-            continue
-        texts.append(row[text_at])
-        names.append(row[label_at].strip())
-        where.append(f"{path}:{number}")
+        elif not row[text_at].strip():
+            problems.append(f"{path}:{number}: empty text")
+        else:
+            texts.append(row[text_at])
+            names.append(row[label_at].strip())
+            where.append(f"{path}:{number}")
     ids, keep, label_names = _label_index(names, labels, where, problems)
+    def described(role, at, choice):
+        return f"{role}: column {repr(columns[at]) if header else at} ({'guessed' if choice is None else 'chosen'})"
+
     dataset = TextDataset([texts[k] for k in keep], ids, label_names, str(path), problems=problems,
-                          decode_errors=int(bad))
+                          decode_errors=int(bad), columns=f"{described('text', text_at, text_column)}, "
+                                                          f"{described('label', label_at, label_column)}")
     return _finish(dataset, strict)
+
+
+def _csv_rows(text, delimiter, path):
+    """``[(line number where the row starts, fields)]``, parsed strictly: a quote that is never closed (or
+    closed in the wrong place) is a :class:`DataError` naming the line where the row began, never a field
+    that swallows the rows after it."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    rows, start = [], 1
+    try:
+        for row in reader:
+            rows.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise DataError(f"{path}:{start}: a quote opened in this row is never closed (the "
+                            f"{reader.line_num - start} lines after it would be read as one field); fix or remove "
+                            "that quote") from None
+        raise DataError(f"{path}:{start}: the quoting of this row is broken ({exc}; lines {start}-{reader.line_num}"
+                        " were read as one row); fix the quotes") from None
+    return rows
 
 
 def _sniff_delimiter(text):
@@ -296,8 +350,11 @@ def _sniff_delimiter(text):
         return ","
 
 
-def _column(choice, header, known, default, name, path):
+def _column(choice, header, known, default, name, path, width):
     if isinstance(choice, int):
+        if not 0 <= choice < width:
+            raise DataError(f"{path}: {name} {choice}: expected a column number in [0, {width - 1}] "
+                            f"(the first row has {width} columns)")
         return choice
     if isinstance(choice, str):
         if choice.lower() not in header:

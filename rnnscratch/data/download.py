@@ -2,7 +2,10 @@
 
 Cache folder: ``$RNNSCRATCH_DATA_DIR``, else ``$XDG_CACHE_HOME/rnnscratch``, else ``~/.cache/rnnscratch``.
 ``RNNSCRATCH_OFFLINE=1`` never touches the network. A cached file whose checksum does not match (a
-truncated or corrupted download) is deleted and fetched again, never used.
+truncated or corrupted download, or a file of the user's own in a folder ``RNNSCRATCH_DATA_DIR`` points at)
+is never used and never deleted: offline it is left where it is and the error says so; online a fresh
+copy is downloaded and verified first, and only then is the old file renamed aside
+(``<name>.mismatch-<time>``, printed) and replaced.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import hashlib
 import http.client
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -44,20 +48,32 @@ def fetch(url, relative_path, sha256, quiet=False, timeout=30) -> Path:
     """The verified local copy of ``url`` at ``cache_dir() / relative_path``, downloading if needed."""
     target = cache_dir() / relative_path
     manual = f"download {url} yourself and save it as {target} (or pass a local path to the loader)"
-    if target.exists():
-        if sha256sum(target) == sha256:
-            return target
-        if not quiet:
-            print(f"{target}: checksum mismatch (corrupt or truncated); fetching it again", file=sys.stderr)
-        target.unlink()
+    mismatch = target.exists() and sha256sum(target) != sha256
+    if target.exists() and not mismatch:
+        return target
     if offline():
+        if mismatch:
+            raise DownloadError(f"{target} does not match the expected sha256 {sha256} (corrupt, truncated or "
+                                f"another file); it was left untouched, and RNNSCRATCH_OFFLINE=1 forbids "
+                                f"downloading a fresh copy; {manual}")
         raise DownloadError(f"{target} is not in the cache and RNNSCRATCH_OFFLINE=1 forbids downloading; {manual}")
+    if mismatch and not quiet:
+        print(f"{target}: checksum mismatch (corrupt, truncated or another file); downloading a fresh copy",
+              file=sys.stderr)
     try:
         with atomic_open(target, "wb") as out:          # a raise inside discards the temporary file
             actual = _copy_from_url(url, out, quiet, timeout)
             if actual != sha256:
                 raise DownloadError(f"{url}: checksum mismatch after download (expected sha256 {sha256}, got "
-                                    f"{actual}); the file was discarded. Try again, or {manual}")
+                                    f"{actual}); the download was discarded. Try again, or {manual}")
+            if mismatch:                                # verified: now, and only now, set the old file aside
+                stamp, n = time.strftime("%Y%m%d-%H%M%S"), 0
+                aside = target.with_name(f"{target.name}.mismatch-{stamp}")
+                while aside.exists():                   # never over an earlier one
+                    n += 1
+                    aside = target.with_name(f"{target.name}.mismatch-{stamp}-{n}")
+                os.replace(target, aside)
+                print(f"{target}: the mismatching file was kept as {aside}", file=sys.stderr)
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise DownloadError(f"could not download {url} ({exc}); {manual}") from exc
     return target

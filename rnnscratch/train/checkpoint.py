@@ -13,7 +13,8 @@ length, where the data came from and how it was split), which is all ``evaluate`
 
 Writing goes through :func:`rnnscratch.files.atomic_open` (a temporary file in the same folder, flushed
 to disk, then renamed over the target), so a crash leaves either the old checkpoint or the new one,
-never half of one.
+never half of one. No checkpoint is ever written from, or loaded with, NaN or inf in its arrays (the
+weights of a diverged run): both raise :class:`CheckpointError` naming the array.
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ from ..files import atomic_open
 from ..nn.models import build_model
 
 FORMAT = 1
+META_KEYS = ("model", "config", "dtype", "epoch", "step", "batch_in_epoch", "history", "generators")
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")        # an .npz is a zip archive (the second: an empty one)
 
 
 class CheckpointError(ValueError):
@@ -50,6 +53,17 @@ def _named_modules(module, prefix=""):
     yield prefix, module
     for name, child in module._modules.items():
         yield from _named_modules(child, prefix + name + ".")
+
+
+def _first_non_finite(arrays):
+    """``"parameter 'name'"`` (or the array's key) of the first float array holding NaN or inf, else None."""
+    for key, a in arrays.items():
+        if a.dtype.kind == "f" and not numpy.isfinite(a).all():
+            kind, _, name = key.partition("/")
+            index, _, buffer = name.partition("/")
+            return {"model": f"parameter '{name}'", "optim": f"optimizer buffer '{buffer}' of parameter {index}",
+                    "carry": f"carried state {name}"}.get(kind, f"array '{key}'")
+    return None
 
 
 def _json_default(value):
@@ -89,7 +103,12 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, *, epoch=0, ste
         parts = carry if isinstance(carry, tuple) else (carry,)
         meta["carry"] = {"tuple": isinstance(carry, tuple), "n": len(parts)}
         for k, a in enumerate(parts):
-            arrays[f"carry/{k}"] = backend.to_numpy(a)
+            arrays[f"carry/{k}"] = a
+    arrays = {k: backend.to_numpy(v) for k, v in arrays.items()}
+    bad = _first_non_finite(arrays)
+    if bad is not None:
+        raise CheckpointError(f"{path}: not written: {bad} holds NaN or inf (a checkpoint is never written "
+                              "from non-finite weights)")
     arrays["meta"] = numpy.array(json.dumps(meta, default=_json_default))
     with atomic_open(path, "wb") as f:
         numpy.savez(f, **arrays)
@@ -123,16 +142,31 @@ def load_checkpoint(path, dtype=None) -> Checkpoint:
     """Rebuild the model (on the current backend) and read the training state from ``path``."""
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint not found: {path}")
+    with open(path, "rb") as f:
+        if f.read(4) not in _ZIP_MAGIC:
+            raise CheckpointError(f"{path} is not a checkpoint: not an .npz archive (empty, or another kind of file)")
     try:
         with numpy.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise CheckpointError(f"checkpoint {path} is unreadable (truncated or not an .npz file): {exc}") from exc
+        raise CheckpointError(f"checkpoint {path} is unreadable (truncated or damaged): {exc}") from exc
     if "meta" not in arrays:
         raise CheckpointError(f"{path} is an .npz file but not an rnnscratch checkpoint (no 'meta' entry)")
-    meta = json.loads(str(arrays["meta"]))
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: checkpoint format {meta.get('format')} is not supported (expected {FORMAT})")
+    try:
+        meta = json.loads(str(arrays["meta"]))
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: its 'meta' entry is not valid JSON ({exc}); damaged, or not written by "
+                              "rnnscratch") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise CheckpointError(f"{path}: checkpoint format {found} is not supported (expected {FORMAT})")
+    missing = [key for key in META_KEYS if key not in meta]
+    if missing:
+        raise CheckpointError(f"{path}: damaged checkpoint: its metadata has no {missing[0]!r}")
+    bad = _first_non_finite(arrays)
+    if bad is not None:
+        raise CheckpointError(f"{path}: {bad} holds NaN or inf (the weights of a diverged run); use an earlier "
+                              "checkpoint")
     try:
         model = build_model(meta["model"], meta["config"], dtype=dtype or meta["dtype"])
         model.load_state_dict({k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")})

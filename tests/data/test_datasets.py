@@ -108,6 +108,31 @@ def test_text_label_file_csv_with_header_and_tsv_without(tmp_path):
         datasets.text_label_file(csv_path, text_column="body")
 
 
+def test_csv_quotes_binary_bytes_empty_texts_and_the_columns_read(tmp_path):
+    rows = ["text,label"] + [f"row {k},pos" for k in range(5)]
+    (tmp_path / "open.csv").write_text("\n".join(rows + ['"never closed,neg'] + rows[1:]) + "\n")
+    with pytest.raises(datasets.DataError, match=r"open.csv:7: a quote opened in this row is never closed \(the 5 lines"):
+        datasets.text_label_file(tmp_path / "open.csv")
+    (tmp_path / "misclosed.csv").write_text("\n".join(rows + ['"oops,neg', 'x,pos', '"quoted",neg']) + "\n")
+    with pytest.raises(datasets.DataError, match=r"misclosed.csv:7: the quoting of this row is broken .*lines 7-9"):
+        datasets.text_label_file(tmp_path / "misclosed.csv")
+    (tmp_path / "bin.csv").write_bytes(b"text,label\nfine,pos\n\x7fELF\x00\x01\r\x02,neg\n")
+    with pytest.raises(datasets.DataError, match="bin.csv:3: not a text file"):
+        datasets.text_label_file(tmp_path / "bin.csv")
+    (tmp_path / "gaps.csv").write_text('text,label\n"  ",pos\nfine,neg\n')
+    with pytest.warns(UserWarning, match="skipped 1 bad row"):
+        ds = datasets.text_label_file(tmp_path / "gaps.csv")
+    assert ds.problems == [f"{tmp_path / 'gaps.csv'}:2: empty text"]
+    assert ds.columns == "text: column 'text' (guessed), label: column 'label' (guessed)"
+    with pytest.warns(UserWarning):
+        ds = datasets.text_label_file(tmp_path / "gaps.csv", text_column="0", label_column="1", header=True)
+    assert ds.columns == "text: column 'text' (chosen), label: column 'label' (chosen)"
+    with pytest.raises(datasets.DataError, match=r"label_column 2: expected a column number in \[0, 1\]"):
+        datasets.text_label_file(tmp_path / "gaps.csv", label_column=2)
+    with pytest.raises(datasets.DataError, match="both be column 0"):
+        datasets.text_label_file(tmp_path / "gaps.csv", text_column=0, label_column=0)
+
+
 def test_empty_and_missing_files(tmp_path):
     (tmp_path / "e.csv").write_text("  \n")
     with pytest.raises(datasets.DataError, match="e.csv: the file is empty"):

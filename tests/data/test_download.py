@@ -70,11 +70,16 @@ def test_truncated_download_is_refused(server, cache):
     assert list(cache.iterdir()) == []
 
 
-def test_corrupt_cached_file_is_fetched_again(server, cache):
+def test_a_mismatching_cached_file_is_set_aside_only_once_a_verified_copy_replaces_it(server, cache, capsys):
     cache.mkdir()
     (cache / "good.bin").write_bytes(PAYLOAD[:100])
+    with pytest.raises(DownloadError, match="checksum mismatch after download"):
+        fetch(f"{server}/good.bin", "good.bin", "0" * 64, quiet=True)          # no verified copy: untouched
+    assert [p.name for p in cache.iterdir()] == ["good.bin"]
     path = fetch(f"{server}/good.bin", "good.bin", SHA, quiet=True)
-    assert path.read_bytes() == PAYLOAD and Handler.hits == 1
+    assert path.read_bytes() == PAYLOAD and Handler.hits == 2
+    aside, = [p for p in cache.iterdir() if p.name.startswith("good.bin.mismatch-")]
+    assert aside.read_bytes() == PAYLOAD[:100] and str(aside) in capsys.readouterr().err
 
 
 def test_server_down_names_the_url_and_the_manual_route(cache):

@@ -255,7 +255,7 @@ def test_truncated_and_foreign_checkpoints_are_refused(tmp_path):
     path = save_checkpoint(tmp_path / "c.npz", model)
     data = (tmp_path / "c.npz").read_bytes()
     (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
-    with pytest.raises(CheckpointError, match="unreadable \\(truncated or not an .npz file\\)"):
+    with pytest.raises(CheckpointError, match="unreadable \\(truncated or damaged\\)"):
         load_checkpoint(tmp_path / "cut.npz")
     np.savez(tmp_path / "plain.npz", a=np.zeros(2))
     with pytest.raises(CheckpointError, match="not an rnnscratch checkpoint"):
@@ -265,6 +265,21 @@ def test_truncated_and_foreign_checkpoints_are_refused(tmp_path):
     other = nn.SequenceClassifier(9, 2, embed_dim=4, hidden_size=6)
     with pytest.raises(ValueError, match="holds a SequenceClassifier with config"):
         make_trainer(other).resume(path)
+
+
+def test_no_checkpoint_is_written_from_non_finite_arrays(tmp_path):
+    model = make_classifier()
+    opt = optim.Adam(model.parameters(), lr=0.1)
+    save_checkpoint(tmp_path / "c.npz", model, opt)
+    good = (tmp_path / "c.npz").read_bytes()
+    opt.state[0]["exp_avg"] = np.full_like(model.parameters()[0].data, np.inf)
+    with pytest.raises(CheckpointError, match="not written: optimizer buffer 'exp_avg' of parameter 0 holds NaN or inf"):
+        save_checkpoint(tmp_path / "c.npz", model, opt)
+    name, p = next(iter(model.named_parameters()))
+    p.data[0] = np.nan
+    with pytest.raises(CheckpointError, match=f"not written: parameter '{name}' holds NaN or inf"):
+        save_checkpoint(tmp_path / "c.npz", model)
+    assert (tmp_path / "c.npz").read_bytes() == good and os.listdir(tmp_path) == ["c.npz"]
 
 
 def test_a_failed_write_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch):

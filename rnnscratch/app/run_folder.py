@@ -1,0 +1,93 @@
+"""A training run's output folder: one run at a time, and no run's results replaced unasked.
+
+:func:`run_folder` holds the folder for the whole run: it creates it, takes its lock
+(:func:`rnnscratch.files.folder_lock`: a second run on the same folder is refused, naming the first one's
+pid; the lock of a killed run is taken over), refuses a folder that already holds another run's results
+unless ``overwrite`` (then they are deleted, and said so, when the run is ready to start: after its data
+and model are built, so a run refused for its data deletes nothing) or the run resumes a checkpoint of
+that folder, and sweeps the temporary files that a killed writer left there. A folder it created is removed
+again if the run leaves nothing in it (a run refused for its data leaves no empty folder behind).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from dataclasses import dataclass
+
+from ..files import FolderInUse, folder_lock, remove_stale_temporaries_in
+from .config import ConfigError, same_folder
+
+# What a run writes into its folder: the files that make a folder "hold the results of a run".
+RESULT_FILES = ("last.npz", "best.npz", "interrupted.npz", "history.json", "history.csv", "history.png",
+                "metrics.json")
+
+
+@contextlib.contextmanager
+def run_folder(out, resume=None, overwrite=False, quiet=False):
+    """Hold the folder ``out`` for one run (see the module's docstring); yields a :class:`RunFolder`.
+
+    ``resume``: the checkpoint the run continues (its own folder's results are the run's, not another's).
+    Raises :class:`~rnnscratch.app.config.ConfigError` naming ``--out`` (in use, results there, not a
+    folder, not writable) before anything is written.
+    """
+    created = []
+    with contextlib.ExitStack() as stack:
+        stack.callback(_remove_if_empty, created)
+        _make_folders(out, created)
+        try:
+            stack.enter_context(folder_lock(out))
+        except FolderInUse as exc:
+            raise ConfigError(f"--out {out} is in use by another training run ({exc.holder}); wait for it to "
+                              "end, or choose another --out") from None
+        except PermissionError as exc:
+            raise ConfigError(f"--out {out}: cannot write there ({exc.strerror}); choose another --out") from None
+        found = [name for name in RESULT_FILES if os.path.exists(os.path.join(out, name))]
+        continuing = resume is not None and same_folder(out, os.path.dirname(resume) or ".")
+        if found and not continuing:
+            if not overwrite:
+                raise ConfigError(f"--out {out} already holds the results of a run ({', '.join(found)}); add "
+                                  "--overwrite to replace them, --resume a checkpoint of it to continue it, or "
+                                  "choose another --out")
+        removed = remove_stale_temporaries_in(out, legacy=True)
+        if removed and not quiet:
+            print(f"removed {len(removed)} temporary file(s) left in {out} by an interrupted writer", file=sys.stderr)
+        yield RunFolder(out, [] if continuing else found)
+
+
+@dataclass
+class RunFolder:
+    """A held output folder: its ``path`` and the ``earlier`` run's result files that ``overwrite`` replaces."""
+    path: str
+    earlier: list
+
+    def clear_earlier(self):
+        """Delete the earlier run's results (``--overwrite``), saying so; call it when the new run starts."""
+        for name in self.earlier:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.path, name))
+        if self.earlier:
+            print(f"--overwrite: deleted the earlier run's {', '.join(self.earlier)} in {self.path}", file=sys.stderr)
+        self.earlier = []
+
+
+def _make_folders(out, created):
+    """Create ``out`` and its missing parents, appending each folder made to ``created`` (outermost first)."""
+    missing, path = [], os.path.abspath(out)
+    while not os.path.exists(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    if not os.path.isdir(path):
+        raise ConfigError(f"--out {out}: {path} is a file, not a folder")
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder)
+        except OSError as exc:
+            raise ConfigError(f"--out {out}: cannot create {folder} ({exc.strerror}); choose another --out") from None
+        created.append(folder)
+
+
+def _remove_if_empty(folders):
+    for folder in reversed(folders):            # innermost first; a folder with anything in it stays
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
