@@ -14,7 +14,7 @@ import numpy
 
 from .. import functional as F
 from .. import optim
-from ..train.bptt import TruncatedBPTT
+from ..train.bptt import TruncatedBPTT, chunk_steps
 from ._build import FixedDraws, label, mistakes, normal
 from .grader import Case, Exercise
 
@@ -240,10 +240,10 @@ def _textbook_windows(T, k1, k2, mistake=None):
 truncated_bptt_windows = Exercise(
     "truncated_bptt_windows", TOPIC, "the (k1, k2) windows of truncated BPTT", ("T", "k1", "k2"), ("windows",),
     """
-Truncated BPTT with the (k1, k2) schedule of Williams & Peng (1990): every k1 steps, update with gradients
-that flow back k2 >= k1 steps. Window i covers the new steps [loss_start, end) with loss_start = i * k1 and end = loss_start + k1
-(at most T); its forward and backward start k2 - k1 steps earlier, at start = loss_start + k1 - k2
-(at least 0). Every step is in exactly one window's loss.
+Truncated BPTT with the (k1, k2) schedule of Williams & Peng (1990): every k1 steps, update with
+gradients that flow back k2 >= k1 steps. Window i covers the new steps [loss_start, end) with
+loss_start = i * k1 and end = loss_start + k1 (at most T); its forward and backward start k2 - k1 steps
+earlier, at start = loss_start + k1 - k2 (at least 0). Every step is in exactly one window's loss.
 
     T=10, k1=2, k2=5:  (0, 0, 2), (0, 2, 4), (1, 4, 6), (3, 6, 8), (5, 8, 10)
 
@@ -263,4 +263,58 @@ Returns:
              ("loss_from_window_start", "the loss of a window covers only its k1 new steps [loss_start, end); the "
                                         "earlier steps were counted by the previous window.")))
 
-EXERCISES = [clip_grad_norm, clip_grad_value, sampling_distribution, truncated_bptt_windows]
+
+# ----------------------------------------------------------------------------- truncated BPTT for classifiers
+
+def _chunk_cases(rng):
+    cases = [([5, 2, 4], 2), ([7, 1, 3, 7], 3), ([6, 3], 3), ([9, 2, 5, 6, 1], 2)]
+    cases.append((list(rng.integers(1, 12, size=6)), 4))
+    return [Case(label(B=len(L), k=k), (numpy.array(L), k)) for L, k in cases]
+
+
+def _textbook_chunks(lengths, k, mistake=None):
+    L = numpy.asarray(lengths)
+    longest = L.min() if mistake == "chunks_of_the_shortest" else L.max()
+    C = longest // k + 1 if mistake == "one_chunk_too_many" else -(-longest // k)
+    start = numpy.arange(C)[:, None] * k
+    if mistake == "absolute_lengths":
+        return numpy.where(L > start, numpy.minimum(L, k), 0)
+    steps = L - start
+    if mistake != "not_clipped_at_k":
+        steps = numpy.minimum(steps, k)
+    if mistake != "not_clipped_at_0":
+        steps = numpy.maximum(steps, 0)
+    return steps
+
+
+chunk_steps_exercise = Exercise(
+    "chunk_steps", TOPIC, "how many steps each sequence has in each chunk (truncated BPTT for a classifier)",
+    ("lengths", "k"), ("steps",),
+    """
+Truncated BPTT for a many-to-one model cuts a padded batch into chunks of k steps; chunk c covers the
+steps [c k, c k + k). Sequence b (of true length L_b) has
+
+    steps[c, b] = min(max(L_b - c k, 0), k)
+
+steps in chunk c: k in full chunks, fewer in its last one, 0 once it has ended (then it sits out the
+chunk's update). There are C = ceil(max_b L_b / k) chunks: the last one is the longest sequence's.
+
+    lengths = [5, 2, 4], k = 2:  steps = [[2, 2, 2], [2, 0, 2], [1, 0, 0]]
+
+Args:
+    lengths: (B,) ints >= 1.  k: the chunk length, an int >= 1.
+
+Returns:
+    steps: (C, B) ints.
+""",
+    _chunk_cases, chunk_steps,
+    mistakes(_textbook_chunks,
+             ("not_clipped_at_k", "a chunk holds at most k steps: steps = min(L_b - c k, k) before clipping at 0."),
+             ("not_clipped_at_0", "a sequence that has ended before chunk c has 0 steps there, not a negative count: "
+                                  "clip at 0."),
+             ("absolute_lengths", "count the steps left after the chunk's start, L_b - c k, not the whole length L_b."),
+             ("chunks_of_the_shortest", "the chunks go on until the longest sequence has ended: C = ceil(max L / k)."),
+             ("one_chunk_too_many", "C = ceil(max L / k): when k divides the longest length there is no extra, empty "
+                                    "chunk (use -(-L // k), not L // k + 1).")))
+
+EXERCISES = [clip_grad_norm, clip_grad_value, sampling_distribution, truncated_bptt_windows, chunk_steps_exercise]

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy
+
 from .. import backend
 from ..functional.losses import IGNORE_INDEX, softmax_cross_entropy
 
@@ -111,6 +113,17 @@ def tbptt_stream(model, ids, targets, state, schedule, update, ignore_index=IGNO
     return total, counted, stored[T]
 
 
+def chunk_steps(lengths, k):
+    """How many steps each sequence has in each chunk of ``k`` steps: ``steps (C, B)`` ints.
+
+    ``steps[c, b] = min(max(L_b - c k, 0), k)`` with ``C = ceil(max_b L_b / k)`` chunks; 0 means that
+    sequence b ended before chunk c starts, so it sits out chunk c's update.
+    """
+    L = numpy.asarray(lengths)
+    starts = numpy.arange(-(-int(L.max()) // k))[:, None] * k               # (C, 1): c * k
+    return numpy.clip(L[None, :] - starts, 0, k)
+
+
 def tbptt_classify(model, ids, lengths, labels, k, update):
     """Train a many-to-one ``SequenceClassifier`` on one padded batch in chunks of ``k`` steps.
 
@@ -128,15 +141,13 @@ def tbptt_classify(model, ids, lengths, labels, k, update):
     model.check_truncated_bptt()
     xp = backend.array_module(ids=ids)
     host_lengths = backend.to_numpy(lengths)
-    T, B = ids.shape
     state, final_logits = None, None
     total, terms = 0.0, 0
-    for start in range(0, T, k):
-        rows_host = (host_lengths > start).nonzero()[0]
-        if rows_host.size == 0:
-            break
+    for c, steps in enumerate(chunk_steps(host_lengths, k)):
+        start = c * k
+        rows_host = steps.nonzero()[0]                  # the sequences that reach into this chunk
         rows = xp.asarray(rows_host)
-        chunk_lengths = xp.asarray((host_lengths[rows_host] - start).clip(1, k))
+        chunk_lengths = xp.asarray(steps[rows_host])
         model.zero_grad()
         logits, final = model.forward_with_state(ids[start:start + k][:, rows], chunk_lengths,
                                                  select_batch(state, rows))

@@ -155,3 +155,13 @@ def test_classify_refuses_bidirectional_and_pooled_models():
     mean = nn.SequenceClassifier(5, 2, pooling="mean")
     with pytest.raises(ValueError, match="uses the last valid output"):
         tbptt_classify(mean, np.ones((4, 1), dtype=int), np.array([4]), np.array([0]), 2, lambda loss: None)
+
+
+def test_chunk_steps_counts_each_sequences_steps_per_chunk():
+    from rnnscratch.train import chunk_steps
+    np.testing.assert_array_equal(chunk_steps(np.array([5, 2, 4]), 2), [[2, 2, 2], [2, 0, 2], [1, 0, 0]])
+    steps = chunk_steps(np.array([6, 3]), 3)                    # k divides the longest: no empty last chunk
+    np.testing.assert_array_equal(steps, [[3, 3], [3, 0]])
+    rng = np.random.default_rng(0)
+    L = rng.integers(1, 30, size=9)
+    assert (chunk_steps(L, 4).sum(axis=0) == L).all()          # every step is in exactly one chunk
