@@ -20,7 +20,6 @@ from functools import partial
 import numpy
 
 from .. import gradcheck
-from ..functional.activations import sigmoid
 from .grader import Case, Exercise, Mistake
 
 

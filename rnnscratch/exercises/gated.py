@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy
 
 from .. import functional as F
-from ._build import backward_exercise, cell_parameters, forward_exercise, label, mistakes, normal, sigmoid
+from ..functional.activations import sigmoid
+from ._build import backward_exercise, cell_parameters, forward_exercise, label, mistakes, normal
 from .grader import Case
 
 TOPIC = "gated"
