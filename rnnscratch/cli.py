@@ -18,7 +18,7 @@ import time
 import traceback
 import warnings
 
-from . import backend
+from . import __version__, backend
 from .app import inference, selfcheck, training
 from .app.config import FORMATS, LABELLED_FORMATS, NAMED_SOURCES, SCHEDULES, TASK_DEFAULTS, TASKS, TrainConfig
 from .data import TOKENIZERS
@@ -122,8 +122,10 @@ def _add_train(sub):
     g.add_argument("--lr", type=float, help="learning rate (finite, > 0)")
     g.add_argument("--weight-decay", type=float, default=d.weight_decay, help="L2 weight decay (decoupled for adamw)")
     g.add_argument("--schedule", choices=SCHEDULES, default=d.schedule, help="learning-rate schedule per epoch")
-    g.add_argument("--epochs", type=int, help="passes over the training data")
-    g.add_argument("--steps", type=int, help="stop after this many optimizer steps")
+    g.add_argument("--epochs", type=int, help="passes over the training data (with --steps alone: as many as "
+                                               "the steps take)")
+    g.add_argument("--steps", type=int, help="train exactly this many optimizer steps (or fewer, when --epochs "
+                                              "ends first)")
     g.add_argument("--batch-size", type=int, help="sequences per batch")
     g.add_argument("--patience", type=int, help="early stopping: epochs without a better validation loss")
     g.add_argument("--seed", type=int, default=d.seed, help="seeds initialisation, dropout, splits and batch order")
@@ -192,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "and benchmark them.",
                                      epilog="An error ends with one line naming its cause; exit status 2: the input "
                                             "was refused, 1: the job failed while running, 130: interrupted.")
+    parser.add_argument("--version", action="version", version=f"rnnscratch {__version__}")
     parser.add_argument("--debug", action="store_true", help="on an error, also print the traceback (for bug reports)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

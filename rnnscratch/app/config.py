@@ -38,6 +38,9 @@ TASK_DEFAULTS = {
 # Task names written by checkpoints before the tasks were the trainer's: read, never written.
 LEGACY_TASKS = {"sentiment": "classify", "names": "classify", "charlm": "lm"}
 
+# The epoch limit when only --steps is given: training stops at the step count, not at an epoch count.
+UNTIL_STEPS = 10**9
+
 # What a resumed run may change: how long it runs, where and how it reports, which array library computes.
 # Every other option must be the checkpoint's run's (else resuming is not continuing).
 RESUME_MAY_CHANGE = ("epochs", "steps", "patience", "quiet", "out", "resume", "overwrite", "backend")
@@ -148,6 +151,8 @@ class TrainConfig:
         (:class:`ConfigError`, a ``ValueError``; an unusable ``RNNSCRATCH_*`` variable: ``BackendError``)."""
         check_choice("task", self.task, TASKS)
         filled = {key: value for key, value in TASK_DEFAULTS[self.task].items() if getattr(self, key) is None}
+        if self.steps is not None and self.epochs is None:
+            filled["epochs"] = UNTIL_STEPS         # --steps alone: N optimizer steps, however many epochs that takes
         config = dataclasses.replace(self, **filled)
         if config.out is None:
             config.out = (os.path.dirname(config.resume) or ".") if config.resume else os.path.join("runs", config.task)

@@ -90,3 +90,14 @@ def test_language_model_job_and_sampling(tmp_path):
     assert sample(tmp_path / "lm" / "last.npz", "the ", 20, seed=3) == text
     with pytest.raises(DataError, match="holds a language model; use `rnnscratch sample`"):
         predict(tmp_path / "lm" / "last.npz", ["the"])
+
+
+def test_steps_alone_means_exactly_that_many_optimizer_steps(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat. the dog sat on the log.\n" * 30)
+    common = dict(task="lm", data=str(corpus), hidden=8, embed=4, layers=1, max_len=16, batch_size=4, quiet=True)
+    one_epoch = train(TrainConfig(epochs=1, out=str(tmp_path / "epoch"), **common))["steps"]
+    metrics = train(TrainConfig(steps=one_epoch + 7, out=str(tmp_path / "steps"), **common))
+    assert metrics["steps"] == one_epoch + 7 and metrics["epochs"] == 2    # not capped by the one-epoch default
+    capped = train(TrainConfig(steps=one_epoch + 7, epochs=1, out=str(tmp_path / "both"), **common))
+    assert capped["steps"] == one_epoch                                     # --epochs ends first when given
