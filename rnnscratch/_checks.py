@@ -1,6 +1,8 @@
 """Argument checks that fail early with one clear message: argument name, expected, received."""
 from __future__ import annotations
 
+import math
+
 
 def describe_shape(shape) -> str:
     return "(" + ", ".join("?" if d is None else str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
@@ -39,3 +41,24 @@ def check_probability(name: str, p) -> None:
     """A dropout-style probability: a real number in ``[0, 1)`` (1 would drop everything)."""
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
         raise ValueError(f"{name}: expected a probability in [0, 1), got {p!r}")
+
+
+def check_number(name: str, value, low=0.0, high=None, positive=False, also=""):
+    """``value`` if it is a finite real ``>= low`` (``> low`` with ``positive``; ``< high`` when given),
+    else one ``ValueError`` naming ``name``, what was expected (``also`` appended) and what was received."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+        and (value > low if positive else value >= low) and (high is None or value < high)
+    if not ok:
+        expected = f"in [{low:g}, {high:g})" if high is not None else f"{'>' if positive else '>='} {low:g}"
+        raise ValueError(f"{name}: expected a finite number {expected}{also}, got {value!r}")
+    return value
+
+
+def first_non_finite(named_arrays):
+    """The name of the first floating array holding NaN or inf among ``(name, array)`` pairs (NumPy or
+    CuPy arrays), else None. One pass over each array, stopping at the first bad one."""
+    from . import backend
+    for name, a in named_arrays:
+        if a.dtype.kind == "f" and not bool(backend.array_module(a=a).isfinite(a).all()):
+            return name
+    return None

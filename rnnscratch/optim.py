@@ -20,34 +20,24 @@ from __future__ import annotations
 import math
 
 from . import backend
+from ._checks import check_number, first_non_finite
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "StepLR", "CosineAnnealingLR",
            "clip_grad_norm_", "clip_grad_value_", "global_grad_norm", "OPTIMIZERS"]
-
-
-def _number(name, value, low=0.0, high=None, positive=False):
-    """``value`` if it is a finite real ``>= low`` (``> low`` with ``positive``; ``< high`` when given),
-    else one ``ValueError`` naming ``name``, what was expected and what was received."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
-        and (value > low if positive else value >= low) and (high is None or value < high)
-    if not ok:
-        expected = f"in [{low:g}, {high:g})" if high is not None else f"{'>' if positive else '>='} {low:g}"
-        raise ValueError(f"{name}: expected a finite number {expected}, got {value!r}")
-    return value
 
 
 def _betas(name, value):
     if not (isinstance(value, (tuple, list)) and len(value) == 2):
         raise ValueError(f"{name}: expected a pair (beta1, beta2), got {value!r}")
     for k, beta in enumerate(value):
-        _number(f"{name}[{k}]", beta, 0.0, 1.0)
+        check_number(f"{name}[{k}]", beta, 0.0, 1.0)
     return tuple(value)
 
 
 # What PyTorch's optimizers accept for each hyper-parameter (they raise otherwise; so do we).
 HYPER_CHECKS = {
-    "lr": _number, "eps": _number, "weight_decay": _number, "momentum": _number, "dampening": _number,
-    "alpha": _number, "initial_accumulator_value": _number, "betas": _betas,
+    "lr": check_number, "eps": check_number, "weight_decay": check_number, "momentum": check_number,
+    "dampening": check_number, "alpha": check_number, "initial_accumulator_value": check_number, "betas": _betas,
 }
 
 
@@ -74,7 +64,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value):
-        self.hyper["lr"] = _number("lr", value)
+        self.hyper["lr"] = check_number("lr", value)
 
     @staticmethod
     def _checked(hyper):
@@ -116,7 +106,7 @@ class Optimizer:
         for k, (p, s) in enumerate(zip(self.params, saved["state"])):
             xp = backend.array_module(p=p.data)
             buffers = {name: xp.asarray(v, dtype=p.data.dtype) for name, v in s.items()}
-            bad = next((name for name, v in buffers.items() if not bool(xp.isfinite(v).all())), None)
+            bad = first_non_finite(buffers.items())
             if bad is not None:
                 raise ValueError(f"optimizer state: buffer '{bad}' of parameter {k} holds NaN or inf")
             state.append(buffers)
@@ -258,7 +248,7 @@ def clip_grad_norm_(params, max_norm, *, total_norm=None) -> float:
     Returns the norm *before* clipping (PyTorch's ``clip_grad_norm_``, including its 1e-6 guard).
     ``total_norm``: the norm, when the caller has already computed it (saves a pass over the gradients).
     """
-    _number("max_norm", max_norm, positive=True)          # 0 would zero every gradient, < 0 flip them
+    check_number("max_norm", max_norm, positive=True)          # 0 would zero every gradient, < 0 flip them
     params = list(params)
     total = global_grad_norm(params) if total_norm is None else total_norm
     scale = max_norm / (total + 1e-6)
@@ -270,6 +260,6 @@ def clip_grad_norm_(params, max_norm, *, total_norm=None) -> float:
 
 def clip_grad_value_(params, clip_value) -> None:
     """Clamp every gradient entry into ``[-clip_value, clip_value]`` in place (min-char-rnn's clip)."""
-    _number("clip_value", clip_value, positive=True)
+    check_number("clip_value", clip_value, positive=True)
     for p in params:
         backend.array_module(g=p.grad).clip(p.grad, -clip_value, clip_value, out=p.grad)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from .. import backend
-from .._checks import describe_shape
+from .._checks import describe_shape, first_non_finite
 
 
 class Parameter:
@@ -106,8 +106,9 @@ class Module:
             if tuple(value.shape) != tuple(p.data.shape):
                 raise ValueError(f"load_state_dict: parameter '{name}' expects shape {describe_shape(p.data.shape)}, "
                                  f"the state dict holds {describe_shape(value.shape)}")
-            if not bool(backend.array_module(v=value).isfinite(value).all()):
-                raise ValueError(f"load_state_dict: parameter '{name}' holds NaN or inf in the state dict")
+        bad = first_non_finite((name, state[name]) for name in own if name in state)
+        if bad is not None:
+            raise ValueError(f"load_state_dict: parameter '{bad}' holds NaN or inf in the state dict")
         for name, p in own.items():
             if name in state:
                 xp = backend.array_module(p=p.data)

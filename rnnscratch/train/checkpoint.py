@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy
 
 from .. import backend
+from .._checks import first_non_finite
 from ..files import atomic_open
 from ..nn.models import build_model
 
@@ -57,13 +58,13 @@ def _named_modules(module, prefix=""):
 
 def _first_non_finite(arrays):
     """``"parameter 'name'"`` (or the array's key) of the first float array holding NaN or inf, else None."""
-    for key, a in arrays.items():
-        if a.dtype.kind == "f" and not numpy.isfinite(a).all():
-            kind, _, name = key.partition("/")
-            index, _, buffer = name.partition("/")
-            return {"model": f"parameter '{name}'", "optim": f"optimizer buffer '{buffer}' of parameter {index}",
-                    "carry": f"carried state {name}"}.get(kind, f"array '{key}'")
-    return None
+    key = first_non_finite(arrays.items())
+    if key is None:
+        return None
+    kind, _, name = key.partition("/")
+    index, _, buffer = name.partition("/")
+    return {"model": f"parameter '{name}'", "optim": f"optimizer buffer '{buffer}' of parameter {index}",
+            "carry": f"carried state {name}"}.get(kind, f"array '{key}'")
 
 
 def _json_default(value):

@@ -26,7 +26,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from .. import backend
+from .._checks import check_number, first_non_finite
 from ..files import atomic_write
 from ..optim import clip_grad_norm_, clip_grad_value_, global_grad_norm
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -72,8 +72,8 @@ class Trainer:
     def __init__(self, model, optimizer, task, *, bptt=None, clip=None, clip_value=None, scheduler=None,
                  out_dir=None, patience=None, vocab=None, quiet=False, extra=None, max_steps=None):
         for name, value in (("clip", clip), ("clip_value", clip_value)):
-            if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"{name}: expected a finite number > 0, or None for no clipping, got {value!r}")
+            if value is not None:
+                check_number(name, value, positive=True, also=", or None for no clipping")
         self.model, self.optimizer, self.task, self.bptt = model, optimizer, get_task(task), bptt
         self.clip, self.clip_value, self.scheduler = clip, clip_value, scheduler
         self.out_dir, self.patience, self.vocab, self.quiet = out_dir, patience, vocab, quiet
@@ -105,7 +105,9 @@ class Trainer:
         params = self.model.parameters()
         norm = global_grad_norm(params)                 # one pass: the check, the log and the clip share it
         if not math.isfinite(norm):
-            name = self._first_non_finite(lambda p: p.grad)
+            # the parameter whose share of the norm is not finite (its entries may all be finite, their squares not)
+            name = next((n for n, p in self.model.named_parameters()
+                         if not math.isfinite(float((p.grad * p.grad).sum()))), "?")
             raise NonFiniteError(f"non-finite gradient in parameter '{name}' {where}; lower the learning rate "
                                  "or clip gradients")
         if self.clip is not None:
@@ -116,18 +118,10 @@ class Trainer:
         self.position.tally.updates += 1
         self.optimizer.step()
         self.position.step += 1
-        name = self._first_non_finite(lambda p: p.data)
+        name = first_non_finite((n, p.data) for n, p in self.model.named_parameters())
         if name is not None:
             raise NonFiniteError(f"the update {where} made parameter '{name}' non-finite (NaN or inf); nothing "
                                  "was saved from it; lower the learning rate or clip gradients")
-
-    def _first_non_finite(self, array_of):
-        """The name of the first parameter whose ``array_of(p)`` holds NaN or inf, else None."""
-        for name, p in self.model.named_parameters():
-            a = array_of(p)
-            if not bool(backend.array_module(a=a).isfinite(a).all()):
-                return name
-        return None
 
     def _out_of_steps(self):
         return self.max_steps is not None and self.step >= self.max_steps
