@@ -58,6 +58,11 @@ class Cell:
         """``("h",)`` or ``("h", "c")``: the parts of the recurrent state, in order."""
         return ("h", "c") if self.has_cell_state else ("h",)
 
+    @property
+    def initial_names(self):
+        """``("h0",)`` or ``("h0", "c0")``: the forward's initial-state arguments, also the backward's keys."""
+        return tuple(name + "0" for name in self.state_names)
+
     def run(self, x, state, params, lengths=None, workspace=None):
         """The sequence forward with the state as a tuple: ``-> out (T, B, H), final state tuple, cache``."""
         out, *final, cache = self.forward(x, *state, *params, lengths=lengths, workspace=workspace)

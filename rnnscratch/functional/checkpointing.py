@@ -76,7 +76,6 @@ def checkpointed_backward(d_out, d_state, cache):
     xp = backend.array_module(x=x)
     T = x.shape[0]
     totals, dx = None, xp.empty_like(x)
-    initial_names = tuple(name + "0" for name in spec.state_names)          # ("h0",) or ("h0", "c0")
     for k in reversed(range(len(cache.starts))):
         s = k * segment
         e = min(s + segment, T)
@@ -88,7 +87,7 @@ def checkpointed_backward(d_out, d_state, cache):
         else:
             for name in totals:
                 totals[name] += grads[name]
-        d_state = tuple(grads[name] for name in initial_names)
+        d_state = tuple(grads[name] for name in spec.initial_names)
     totals["x"] = dx
-    totals.update(zip(initial_names, d_state))
+    totals.update(zip(spec.initial_names, d_state))
     return totals

@@ -167,7 +167,7 @@ class RNNBase(Module):
     # -- checks -------------------------------------------------------------------------------------
     def _check_inputs(self, x, state, lengths):
         like = self.weight_ih_l0.data
-        names = [n + "0" for n in self.cell.state_names]                 # h0 (, c0)
+        names = self.cell.initial_names                                   # h0 (, c0)
         backend.array_module(x=x, **dict(zip(names, state)), **{"the module's parameters": like})
         layout = "(B, T, I)" if self.batch_first else "(T, B, I)"
         if not hasattr(x, "ndim"):
@@ -254,7 +254,6 @@ class RNNBase(Module):
             d_layer = d_out.transpose(1, 0, 2) if self.batch_first else d_out
             check_shape("d_out", d_layer, (T, B, self.num_directions * self.hidden_size))
         d_initial = [[None] * cache.num_states for _ in d_final]       # per state part, per (layer, direction)
-        initial_names = [n + "0" for n in self.cell.state_names]
         H = self.hidden_size
         for layer in reversed(range(self.num_layers)):
             layer_cache = cache.layers[layer]
@@ -272,7 +271,7 @@ class RNNBase(Module):
                 self._accumulate(suffix, grads)
                 dx = grads["x"] if d == 0 else reverse_within_lengths(grads["x"], lengths, xp)
                 d_input = dx if d_input is None else d_input + dx
-                for collected, name in zip(d_initial, initial_names):
+                for collected, name in zip(d_initial, self.cell.initial_names):
                     collected[k] = grads[name]
             d_layer = d_input
         dx = d_layer.transpose(1, 0, 2) if self.batch_first else d_layer

@@ -18,7 +18,7 @@ def test_entry_matches_its_functions(name, rng):
     assert ("c0" in inputs) == cell.has_cell_state
     out, *finals, cache = cell.forward(**inputs)
     assert out.shape == (3, 2, 5) and len(finals) == len(cell.state_names)
-    state = tuple(inputs[n + "0"] for n in cell.state_names)
+    state = tuple(inputs[n] for n in cell.initial_names)
     params = tuple(inputs[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh"))
     out2, final2, cache2 = cell.run(inputs["x"], state, params)
     np.testing.assert_array_equal(out, out2)

@@ -14,7 +14,7 @@ def _inputs(rng, cell, T=11, B=2, I=3, H=4):
     """``(x, state tuple, params tuple)`` for a registered cell."""
     spec = get_cell(cell)
     a = spec.random_inputs(rng, T, B, I, H)
-    return a["x"], tuple(a[n + "0"] for n in spec.state_names), (a["W_ih"], a["W_hh"], a["b_ih"], a["b_hh"])
+    return a["x"], tuple(a[n] for n in spec.initial_names), (a["W_ih"], a["W_hh"], a["b_ih"], a["b_hh"])
 
 
 @pytest.mark.parametrize("cell", CELL_NAMES)
