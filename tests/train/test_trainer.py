@@ -224,8 +224,10 @@ def test_exploding_learning_rate_stops_with_a_clear_message_and_keeps_the_last_c
     trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.01), "classify", out_dir=tmp_path, quiet=True)
     trainer.fit(data_for_epoch, epochs=1)
     trainer.optimizer.lr = 1e6              # a ReLU RNN with no clipping diverges at once
-    with np.errstate(all="ignore"), pytest.raises(NonFiniteError, match=r"non-finite gradient in parameter '[\w.]+' at epoch [23], step \d+"):
+    with np.errstate(all="ignore"), pytest.raises(NonFiniteError, match=r"non-finite gradient in parameter '[\w.]+' at epoch [23], step \d+") as stopped:
         trainer.fit(data_for_epoch, epochs=3)
+    named = str(stopped.value).split("'")[1]
+    assert named in dict(model.named_parameters())          # a real parameter, not 'None' or '?'
     # the bad gradient was caught before the optimizer step: the weights in memory are still finite
     assert all(np.isfinite(v).all() for v in weights(model).values())
     ckpt = load_checkpoint(tmp_path / "last.npz")          # the last completed epoch's checkpoint
