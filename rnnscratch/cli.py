@@ -20,7 +20,8 @@ import warnings
 
 from . import __version__, backend
 from .app import inference, selfcheck, training
-from .app.config import FORMATS, LABELLED_FORMATS, NAMED_SOURCES, SCHEDULES, TASK_DEFAULTS, TASKS, TrainConfig
+from .app.config import (FORMATS, LABELLED_FORMATS, NAMED_SOURCES, SCHEDULES, TASK_DEFAULTS, TASKS, ConfigError,
+                         TrainConfig, read_settings)
 from .data import TOKENIZERS
 from .functional.cells import CELL_NAMES
 from .gradcheck import DEFAULT_TOLERANCE
@@ -33,7 +34,24 @@ EXIT_INTERRUPTED = 130
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
+    """Shows each option's default, except an unset one (None) whose help says what it means."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "(default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _with_task_defaults(parser):
+    """Append to the help of each option whose default depends on the task its default per task,
+    e.g. ``(default: classify 64, lm 256)`` (from :data:`~rnnscratch.app.config.TASK_DEFAULTS`)."""
+    for action in parser._actions:
+        per_task = {task: table[action.dest] for task, table in TASK_DEFAULTS.items() if action.dest in table}
+        if per_task and all(v is None for v in per_task.values()):
+            continue
+        if per_task:
+            shown = ", ".join(f"{task} {v}" for task, v in per_task.items())
+            action.help = f"{action.help or ''} (default: {shown})".strip()
 
 
 def _positive_int(text):
@@ -52,7 +70,14 @@ def _non_negative_float(text):
 
 # -- train ---------------------------------------------------------------------------------------
 def _cmd_train(args) -> int:
-    config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}).resolved()
+    given = _given_options(args)
+    if args.config and args.resume:
+        raise ConfigError("--config and --resume: a resumed run takes its options from its checkpoint; give one")
+    if args.resume:
+        config = training.resumed_config(args.resume, **{k: v for k, v in given.items() if k != "resume"})
+    else:
+        config = TrainConfig(**{**(read_settings(args.config) if args.config else {}), **given})
+    config = config.resolved()
     metrics = training.train(config)
     if "test_accuracy" in metrics:
         print(f"test accuracy {100 * metrics['test_accuracy']:.2f}%  test loss {metrics['test_loss']:.4f}  "
@@ -63,6 +88,22 @@ def _cmd_train(args) -> int:
               f"({metrics['steps']} steps, {metrics['train_seconds']:.1f} s, {metrics['tokens_per_second']:.0f} tokens/s)")
     print(f"checkpoints, history and metrics.json in {config.out}")
     return 0
+
+
+def _given_options(args) -> dict:
+    """The :class:`TrainConfig` options given on the command line (not left at their defaults), by name:
+    what overrides a --config file or a resumed run's recorded options."""
+    parser = args.train_parser
+    saved = {action.dest: action.default for action in parser._actions}
+    try:
+        for action in parser._actions:
+            action.default = argparse.SUPPRESS
+        explicit, _ = parser.parse_known_args(args.train_argv)
+    finally:
+        for action in parser._actions:
+            action.default = saved[action.dest]
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    return {name: value for name, value in vars(explicit).items() if name in fields}
 
 
 def _task_defaults_text():
@@ -79,7 +120,7 @@ def _add_train(sub):
                        "  rnnscratch train --data imdb --model lstm --bptt 50 --hidden 256 --embed 100\n"
                        "  rnnscratch train --task lm --data tinyshakespeare --steps 1000\n"
                        "  rnnscratch train --task classify --tokenizer char --data data/names/ --model gru --hidden 128\n\n"
-                       "Options left unset (shown as None below) take the task's defaults:\n" + _task_defaults_text())
+                       "Options whose default depends on the task:\n" + _task_defaults_text())
     g = p.add_argument_group("data")
     g.add_argument("--task", choices=TASKS, default=d.task,
                    help="classify: many-to-one over words (sentiment) or, with --tokenizer char, characters "
@@ -95,10 +136,13 @@ def _add_train(sub):
     g.add_argument("--test-data", help="a separate labelled test file (else the source's own test split or a "
                                        "seeded held-out part of --data)")
     g.add_argument("--test-format", choices=LABELLED_FORMATS, help="format of --test-data")
-    g.add_argument("--test-split", type=float, default=d.test_split,
-                   help="held-out test fraction, in (0, 1), for sources without a test split")
+    g.add_argument("--test-split", type=float,
+                   help="held-out test fraction, in [0, 1), for sources without a test split (None: 0.2, or 0 "
+                        "with --test-data; 0: no test part)")
     g.add_argument("--val-split", type=float, help="validation fraction taken from the training data, in [0, 1) "
-                                                   "(lm: the last part of the text)")
+                                                   "(lm: the last part of the text; classify, None: 0.1 when that "
+                                                   "is 100 examples or more, else 0: too few to choose a model "
+                                                   "by, so training uses all and keeps the last weights)")
     g.add_argument("--tokenizer", choices=tuple(TOKENIZERS), help="how texts become tokens")
     g.add_argument("--max-len", type=int, help="classify: keep at most the last N tokens of each "
                                                "text; lm: the sequence length of a batch")
@@ -112,18 +156,20 @@ def _add_train(sub):
     g.add_argument("--embed", type=int, help="embedding size (lm: 0 feeds one-hot tokens)")
     g.add_argument("--bidirectional", action="store_true", help="read sequences both ways (classify)")
     g.add_argument("--dropout", type=float, default=d.dropout, help="dropout between layers and before the head")
-    g.add_argument("--pooling", choices=POOLINGS, default=d.pooling, help="classifier pooling over time")
+    g.add_argument("--pooling", choices=POOLINGS, help="classifier pooling over time (None: last with truncated "
+                                                     "BPTT, which classifies from the last state, else mean)")
     g = p.add_argument_group("training")
     g.add_argument("--bptt", type=int, help="truncated BPTT with k1 = k2 = K (default: full BPTT)")
     g.add_argument("--k1", type=int, help="truncated BPTT: update every k1 steps ...")
     g.add_argument("--k2", type=int, help="... backpropagating k2 >= k1 steps")
     g.add_argument("--clip", type=float, help="clip the global gradient norm to this (0: no clipping)")
-    g.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=d.optimizer)
+    g.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=d.optimizer, help="the update rule")
     g.add_argument("--lr", type=float, help="learning rate (finite, > 0)")
     g.add_argument("--weight-decay", type=float, default=d.weight_decay, help="L2 weight decay (decoupled for adamw)")
     g.add_argument("--schedule", choices=SCHEDULES, default=d.schedule, help="learning-rate schedule per epoch")
     g.add_argument("--epochs", type=int, help="passes over the training data (with --steps alone: as many as "
-                                               "the steps take)")
+                                               "the steps take; classify, None: 12, or more so that training "
+                                               "takes at least 500 optimizer steps on small data)")
     g.add_argument("--steps", type=int, help="train exactly this many optimizer steps (or fewer, when --epochs "
                                               "ends first)")
     g.add_argument("--batch-size", type=int, help="sequences per batch")
@@ -133,18 +179,22 @@ def _add_train(sub):
     g.add_argument("--backend", choices=backend.BACKENDS,
                    help="array library (cupy needs a GPU; None: $RNNSCRATCH_BACKEND, else numpy)")
     g.add_argument("--dtype", choices=backend.FLOAT_DTYPES, help="float dtype (None: $RNNSCRATCH_DTYPE, else float32)")
-    g.add_argument("--out", help="output folder: checkpoints, history.json/csv, history.png, metrics.json "
+    g.add_argument("--out", help="output folder: checkpoints, settings.json (every option of the run), vocab.json, "
+                                 "history.json/csv, history.png, metrics.json "
                                  "(default runs/<task>; with --resume, the checkpoint's folder). One run at a "
                                  "time: a second run on a folder in use is refused, and so is a new run into a "
                                  "folder holding an earlier run's results, unless --overwrite")
     g.add_argument("--overwrite", action="store_true",
                    help="replace the results (checkpoints, history, metrics) of an earlier run in --out; they "
                         "are deleted when the new run starts")
-    g.add_argument("--resume", help="continue from a checkpoint (e.g. OUT/interrupted.npz or OUT/last.npz), in "
-                                    "its folder, with the options of its run (--epochs, --steps, --patience may "
-                                    "change)")
+    g.add_argument("--resume", help="continue a run: a run folder (its interrupted.npz, else last.npz) or a "
+                                    "checkpoint, in its folder, with the options recorded in it; no other flag "
+                                    "is needed (--epochs, --steps, --patience may change)")
+    g.add_argument("--config", help="train with the options of a settings file (a run folder's settings.json); "
+                                    "options given on the command line override it")
     g.add_argument("--quiet", action="store_true", help="no progress output")
-    p.set_defaults(func=_cmd_train)
+    _with_task_defaults(p)
+    p.set_defaults(func=_cmd_train, train_parser=p)
 
 
 # -- evaluate / predict / sample / gradcheck / bench ---------------------------------------------
@@ -158,8 +208,34 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _read_texts(args) -> list:
+    """The texts of ``predict``: its TEXT arguments, the lines of ``--file`` (``-``: standard input), or, with
+    neither, standard input when it is not a terminal. Blank lines are skipped."""
+    if args.text and args.file:
+        raise ConfigError("TEXT and --file: give the texts one way")
+    if args.text:
+        return args.text
+    if args.file is None and sys.stdin.isatty():
+        raise ConfigError("no text: give TEXT arguments, --file FILE, or texts on standard input (--file -)")
+    if args.file in (None, "-"):
+        lines = sys.stdin.read().splitlines()
+    else:
+        try:
+            with open(args.file, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except FileNotFoundError:
+            raise ConfigError(f"--file {args.file}: no such file") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"--file {args.file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    texts = [line for line in lines if line.strip()]
+    if not texts:
+        raise ConfigError(f"--file {args.file or '-'}: no text in it (only blank lines)")
+    return texts
+
+
 def _cmd_predict(args) -> int:
-    for text, (label, p, _) in zip(args.text, inference.predict(args.checkpoint, args.text)):
+    texts = _read_texts(args)
+    for text, (label, p, _) in zip(texts, inference.predict(args.checkpoint, texts)):
         print(f"{label}\t{p:.4f}\t{text}")
     return 0
 
@@ -202,20 +278,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", formatter_class=_Formatter, help="accuracy/loss (or perplexity) of a checkpoint",
                        description="Evaluate a trained model on a split of its own data (recorded in the "
                                    "checkpoint) or of --data; classifiers also print a confusion matrix.")
-    p.add_argument("checkpoint", help="a .npz written by `rnnscratch train` (e.g. runs/classify/best.npz)")
+    p.add_argument("checkpoint", help="a run folder of `rnnscratch train` (its best.npz, else last.npz) or a "
+                                      "checkpoint in it (e.g. runs/classify/best.npz)")
     p.add_argument("--data", help="evaluate on this source instead of the one the model was trained on")
     p.add_argument("--format", choices=FORMATS)
     p.add_argument("--split", choices=inference.SPLITS, default="test",
                    help="which split (lm: test means the held-out end of the text)")
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("predict", formatter_class=_Formatter, help="label and probability for texts",
-                       description="Classify each TEXT with a trained classifier; prints label, probability, text.")
-    p.add_argument("checkpoint")
-    p.add_argument("text", nargs="+", help="one or more texts (quote each)")
+                       description="Classify each TEXT (or each line of --file, or of standard input) with a "
+                                   "trained classifier; prints label, probability, text, one line per text. Warns "
+                                   "when most words of a text are unknown to the model's vocabulary.")
+    p.add_argument("checkpoint", help="a run folder (its best.npz, else last.npz) or a checkpoint")
+    p.add_argument("text", nargs="*", help="one or more texts (quote each)")
+    p.add_argument("--file", help="read the texts from this file, one per line (-: standard input)")
     p.set_defaults(func=_cmd_predict)
     p = sub.add_parser("sample", formatter_class=_Formatter, help="generate text with a language model",
                        description="Generate text from a trained language model, continuing --prefix.")
-    p.add_argument("checkpoint")
+    p.add_argument("checkpoint", help="a run folder (its best.npz, else last.npz) or a checkpoint")
     p.add_argument("--prefix", default="\n", help="text to start from")
     p.add_argument("--length", type=_positive_int, default=300, help="tokens to generate")
     p.add_argument("--temperature", type=_non_negative_float, default=0.8,
@@ -252,7 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    if args.command == "train":               # what follows the command: to tell given options from defaults
+        args.train_argv = argv[argv.index("train") + 1:]
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         warnings.showwarning = lambda message, *_, **__: print(f"rnnscratch {args.command}: warning: {message}",

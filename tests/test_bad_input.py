@@ -49,7 +49,8 @@ CASES = [
     # -- silent wrong results ------------------------------------------------------------------------
     Case("clip-negative", "train --clip -1 --out {t}/o", 2, ("--clip -1", ">= 0")),
     Case("clip-nan", "train --clip nan --out {t}/o", 2, ("--clip nan", "finite")),
-    Case("limit-1", "train --limit 1 --out {t}/o", 2, ("no training example is left", "--limit 1")),
+    Case("limit-1", "train --limit 1 --val-split 0.5 --out {t}/o", 2, ("no training example is left", "--limit 1")),
+    Case("limit-1-one-class", "train --limit 1 --out {t}/o", 2, ("every training example has the class", "(1 of them)")),
     Case("single-class", "train --data {w}/one_class.csv --out {t}/o", 2,
          ("every training example has the class 'pos'", "label column")),
     Case("all-texts-empty", "train --data {w}/empty_texts.csv --out {t}/o", 2, ("no usable rows", "empty text")),
@@ -88,8 +89,8 @@ CASES = [
     Case("embed-0-classifier", "train --embed 0 --out {t}/o", 2, ("--embed 0", "classifier", "--task lm")),
     Case("embed-negative", "train --embed -5 --out {t}/o", 2, ("--embed -5", ">= 0")),
     Case("hidden-0", "train --hidden 0 --out {t}/o", 2, ("--hidden 0", "positive integer")),
-    Case("test-split-0", "train --test-split 0 --out {t}/o", 2, ("--test-split 0", "(0, 1)")),
-    Case("test-split-1.5", "train --test-split 1.5 --out {t}/o", 2, ("--test-split 1.5", "(0, 1)")),
+    Case("test-split-negative", "train --test-split -0.1 --out {t}/o", 2, ("--test-split -0.1", "[0, 1)")),
+    Case("test-split-1.5", "train --test-split 1.5 --out {t}/o", 2, ("--test-split 1.5", "[0, 1)")),
     Case("val-split-1", "train --val-split 1 --out {t}/o", 2, ("--val-split 1", "[0, 1)")),
     Case("dropout-1", "train --dropout 1 --out {t}/o", 2, ("--dropout 1", "[0, 1)")),
     Case("vocab-size-2", "train --vocab-size 2 --out {t}/o", 2, ("--vocab-size 2", ">= 3")),
@@ -103,6 +104,19 @@ CASES = [
          "--embed 4 --layers 1 --max-len 10 --batch-size 2 --steps 3 --quiet", 2,
          ("--resume", "--batch-size 2 (the run's: 4)")),
     Case("resume-and-overwrite", "train --resume {w}/cls/last.npz --overwrite", 2, ("--overwrite", "would delete")),
+    Case("resume-empty-folder", "train --resume {w}/empty-run", 2, ("--resume", "empty-run", "no interrupted.npz or "
+                                                                    "last.npz")),
+    Case("resume-and-config", "train --resume {w}/cls --config {w}/cls/settings.json", 2, ("--config and --resume",)),
+    Case("config-missing", "train --config {t}/nope.json", 2, ("--config", "nope.json", "no such file")),
+    Case("config-unknown-option", "train --config {w}/settings-unknown.json", 2, ("--config", "unknown option 'hiden'")),
+    Case("config-not-json", "train --config {w}/settings-broken.json", 2, ("--config", "not a readable settings file")),
+    Case("test-split-with-test-data", "train --data {w}/names --test-data {w}/names --test-split 0.2", 2,
+         ("--test-split 0.2 and --test-data", "drop --test-split")),
+    Case("predict-file-missing", "predict {w}/cls --file {t}/nope.txt", 2, ("--file", "nope.txt", "no such file")),
+    Case("predict-text-and-file", "predict {w}/cls good --file {t}/nope.txt", 2, ("TEXT and --file",)),
+    Case("predict-mostly-unknown", "predict {w}/cls 'zzz qqq good'", 0, ("warning", "2 of its 3 words are unknown",
+                                                                         "'zzz'")),
+    Case("predict-folder-without-checkpoint", "predict {w}/empty-run good", 2, ("empty-run", "no best.npz or last.npz")),
     Case("one-column-csv", "train --format csv --data {w}/corpus.txt --out {t}/o", 2,
          ("corpus.txt", "one column", "a text column and a label column")),
     Case("out-empty", "train --out ''", 2, ("--out ''", "expected a folder")),
@@ -115,7 +129,10 @@ CASES = [
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     w = tmp_path_factory.mktemp("bad-input")
-    train(TrainConfig(epochs=1, hidden=8, embed=4, limit=200, out=str(w / "cls"), quiet=True))
+    train(TrainConfig(epochs=1, hidden=8, embed=4, limit=200, val_split=0.1, out=str(w / "cls"), quiet=True))
+    (w / "settings-unknown.json").write_text('{"settings": {"hiden": 8}}')
+    (w / "settings-broken.json").write_text('{"settings": {"hidden": 8')
+    (w / "empty-run").mkdir()
     (w / "corpus.txt").write_text("the cat sat on the mat. the dog sat on the log.\n" * 20)
     train(TrainConfig(task="lm", data=str(w / "corpus.txt"), hidden=6, embed=4, layers=1, max_len=10, batch_size=4,
                       steps=2, out=str(w / "lm"), quiet=True))

@@ -72,7 +72,8 @@ def test_char_classifier_on_a_class_folder_with_tbptt_and_resume(tmp_path):
     assert main(["train", *names_task, "--hidden", "8", "--epochs", "3", "--bptt", "3",
                  "--out", str(tmp_path / "n"), "--resume", str(tmp_path / "n" / "last.npz"), "--quiet"]) == 0
     assert len(json.loads((tmp_path / "n" / "history.json").read_text())) == 3
-    done = run("predict", tmp_path / "n" / "best.npz", "Rossini")
+    assert not (tmp_path / "n" / "best.npz").exists()      # 12 names are too few for a validation part
+    done = run("predict", tmp_path / "n", "Rossini")          # a run folder: its best.npz, else its last.npz
     assert done.returncode == 0 and done.stdout.split("\t")[0] in ("English", "Italian")
 
 
@@ -153,3 +154,57 @@ def test_help_explains_every_option():
                    "--optimizer", "--lr", "--epochs", "--batch-size", "--max-len", "--vocab-size", "--min-freq",
                    "--seed", "--backend", "--dtype", "--out", "--resume", "--bidirectional", "--dropout"):
         assert option in done.stdout
+
+
+# -- a user's own small data with the defaults (issue 16) ----------------------------------------------
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def test_sixty_sentences_of_ones_own_reach_95_percent_with_no_flag(tmp_path):
+    """60 plain training sentences written for this test (not the shipped phrases) and a separate 20-sentence test
+    file: the defaults hold no test part back from the training file, take no validation part too small to choose
+    a model by, train for enough steps and pool by the mean, so no flag is needed."""
+    done = subprocess.run([sys.executable, "-m", "rnnscratch", "train",
+                           "--data", os.path.join(FIXTURES, "own_reviews_train.csv"),
+                           "--test-data", os.path.join(FIXTURES, "own_reviews_test.csv")],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "validation: none, 60 training examples are too few" in done.stdout
+    metrics = json.loads((tmp_path / "runs" / "classify" / "metrics.json").read_text())
+    settings = json.loads((tmp_path / "runs" / "classify" / "settings.json").read_text())["settings"]
+    assert metrics["test_accuracy"] >= 0.95, metrics
+    assert (settings["test_split"], settings["val_split"], settings["pooling"]) == (0.0, 0.0, "mean")
+    assert metrics["steps"] >= 500 and settings["epochs"] == metrics["epochs"]
+
+
+def test_test_split_0_trains_on_everything(tmp_path):
+    rows = ["text,label"] + [f"good {k},pos" for k in range(10)] + [f"bad {k},neg" for k in range(10)]
+    (tmp_path / "train.csv").write_text("\n".join(rows))
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--test-split", "0", "--epochs", "2",
+                 "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert not any(key.startswith("test_") for key in metrics) and metrics["epochs"] == 2
+
+
+def test_a_settings_file_repeats_the_run_and_resume_needs_no_flag(tmp_path):
+    rows = ["text,label"] + [f"{w} day {k},{'pos' if w == 'good' else 'neg'}" for k in range(15)
+                             for w in ("good", "bad")]
+    (tmp_path / "d.csv").write_text("\n".join(rows))
+    first = tmp_path / "first"
+    assert main(["train", "--data", str(tmp_path / "d.csv"), "--model", "gru", "--hidden", "8", "--embed", "4",
+                 "--epochs", "3", "--seed", "3", "--out", str(first), "--quiet"]) == 0
+    assert (first / "vocab.json").exists()
+    again = tmp_path / "again"
+    assert main(["train", "--config", str(first / "settings.json"), "--out", str(again), "--quiet"]) == 0
+    a, b = (json.loads((run / "metrics.json").read_text()) for run in (first, again))
+    assert {k: v for k, v in a.items() if "second" not in k} == {k: v for k, v in b.items() if "second" not in k}
+    # a flag given beside --config wins over the file
+    other = tmp_path / "other"
+    assert main(["train", "--config", str(first / "settings.json"), "--epochs", "1", "--out", str(other),
+                 "--quiet"]) == 0
+    assert json.loads((other / "metrics.json").read_text())["epochs"] == 1
+    # --resume DIR, no other flag: continues with the recorded options; --epochs may extend it
+    assert main(["train", "--resume", str(first), "--epochs", "5", "--quiet"]) == 0
+    resumed = json.loads((first / "settings.json").read_text())["settings"]
+    assert resumed["epochs"] == 5 and resumed["model"] == "gru" and resumed["hidden"] == 8
+    assert json.loads((first / "metrics.json").read_text())["epochs"] == 5

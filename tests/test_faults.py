@@ -28,7 +28,7 @@ ROWS = "\n".join(["text,label"] + [f"{'good' if k % 2 else 'bad'} day {k},{'pos'
 def train_args(tmp_path):
     (tmp_path / "data.csv").write_text(ROWS)
     return ["train", "--data", str(tmp_path / "data.csv"), "--hidden", "4", "--embed", "4", "--batch-size", "64",
-            "--quiet"]
+            "--val-split", "0.1", "--quiet"]
 
 
 def strays(folder):

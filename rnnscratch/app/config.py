@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .. import backend
 from ..data import TOKENIZERS
+from ..files import atomic_write
 from ..functional.cells import CELL_NAMES
 from ..nn.models import POOLINGS
 from ..optim import OPTIMIZERS
@@ -29,11 +30,34 @@ SCHEDULES = ("none", "step", "cosine")
 
 # The options whose default depends on the task; TrainConfig leaves them None until resolved.
 TASK_DEFAULTS = {
-    "classify": dict(data="embedded", model="rnn", hidden=64, embed=32, layers=1, epochs=12, batch_size=32,
-                     lr=5e-3, tokenizer="word", max_len=None, clip=5.0, val_split=0.1),
+    "classify": dict(data="embedded", model="rnn", hidden=64, embed=32, layers=1, epochs=None, batch_size=32,
+                     lr=5e-3, tokenizer="word", max_len=None, clip=5.0, val_split=None),
     "lm": dict(data="tinyshakespeare", model="lstm", hidden=256, embed=64, layers=2, epochs=1, batch_size=64,
                lr=2e-3, tokenizer="char", max_len=100, clip=5.0, val_split=0.1),
 }
+
+# A classifier's epochs and validation split, when not given, follow the data (resolved once it is read,
+# :func:`auto_epochs` and :func:`auto_val_split`): a few dozen examples need many passes and cannot spare a
+# validation part; tens of thousands need few passes and give a validation part to choose a model by.
+MIN_EPOCHS = 12                 # at least this many passes ...
+MIN_STEPS = 500                 # ... and at least this many optimizer steps
+VAL_FRACTION = 0.1              # the validation fraction, when ...
+MIN_VAL_EXAMPLES = 100          # ... it holds at least this many examples (fewer cannot choose a model)
+
+DEFAULT_TEST_SPLIT = 0.2       # held out for testing from a source without a test split (and no --test-data)
+
+
+def auto_val_split(n_train) -> float:
+    """The validation fraction of ``n_train`` training examples when none is given: :data:`VAL_FRACTION` if
+    that part holds :data:`MIN_VAL_EXAMPLES` or more, else 0 (train on everything, keep the last weights)."""
+    return VAL_FRACTION if round(n_train * VAL_FRACTION) >= MIN_VAL_EXAMPLES else 0.0
+
+
+def auto_epochs(batches_per_epoch) -> int:
+    """The number of epochs when none is given: :data:`MIN_EPOCHS`, or more when that many epochs of
+    ``batches_per_epoch`` batches take fewer than :data:`MIN_STEPS` optimizer steps (small data sets)."""
+    return max(MIN_EPOCHS, math.ceil(MIN_STEPS / max(1, batches_per_epoch)))
+
 
 # Task names written by checkpoints before the tasks were the trainer's: read, never written.
 LEGACY_TASKS = {"sentiment": "classify", "names": "classify", "charlm": "lm"}
@@ -44,6 +68,10 @@ UNTIL_STEPS = 10**9
 # What a resumed run may change: how long it runs, where and how it reports, which array library computes.
 # Every other option must be the checkpoint's run's (else resuming is not continuing).
 RESUME_MAY_CHANGE = ("epochs", "steps", "patience", "quiet", "out", "resume", "overwrite", "backend")
+
+# Options of one invocation, not of the run: not recorded in settings.json or checkpoints, not read by --config
+# or --resume (where to write, whether to replace, how loud, which array library computes).
+PER_INVOCATION = ("out", "resume", "overwrite", "quiet", "backend")
 
 
 class ConfigError(ValueError):
@@ -70,7 +98,7 @@ _RANGES = {
         "batch_size", "patience")},
     "vocab_size": (lambda v: _count(v) and v >= 3, "an integer >= 3 (two special tokens and a word)"),
     "embed": (lambda v: _count(v) or v == 0, "an integer >= 0 (0: one-hot tokens, --task lm only)"),
-    "test_split": (lambda v: _finite(v) and 0 < v < 1, "a fraction in (0, 1)"),
+    "test_split": (lambda v: _finite(v) and 0 <= v < 1, "a fraction in [0, 1) (0: no test part)"),
     "val_split": (lambda v: _finite(v) and 0 <= v < 1, "a fraction in [0, 1) (0: no validation)"),
     "dropout": (lambda v: _finite(v) and 0 <= v < 1, "a fraction in [0, 1)"),
     "lr": (lambda v: _finite(v) and v > 0, "a finite number > 0"),
@@ -85,14 +113,17 @@ class TrainConfig:
     """Every option of a training run (``rnnscratch train``), typed; build one from Python or the CLI.
 
     Fields left ``None`` that appear in :data:`TASK_DEFAULTS` take the task's default in :meth:`resolved`
-    (``out`` becomes ``runs/<task>``). Field by field, as the CLI's options of the same name:
+    (``out`` becomes ``runs/<task>``; ``test_split`` 0 with ``test_data``, else :data:`DEFAULT_TEST_SPLIT`;
+    ``pooling`` ``"last"`` with truncated BPTT, else ``"mean"``).
+    A classifier's ``epochs`` and ``val_split`` left None follow the data once it is read
+    (:func:`auto_epochs`, :func:`auto_val_split`). Field by field, as the CLI's options of the same name:
 
     * data: ``task`` (``"classify"``: many-to-one; ``"lm"``: language model); ``data`` (a name in
       :data:`NAMED_SOURCES` or a path); ``format`` (one of :data:`FORMATS`, None: detect);
       ``text_column``/``label_column`` (CSV/TSV: a header name or a 0-based number; None: guessed);
       ``test_data``/``test_format`` (a separate labelled test file); ``test_split`` (held-out test
-      fraction for sources without a test split); ``val_split`` (validation fraction; lm: the end of the
-      text); ``tokenizer`` (``"word"``/``"char"``); ``max_len`` (classify: keep the last N tokens; lm: a
+      fraction for sources without a test split; 0: none); ``val_split`` (validation fraction; lm: the end
+      of the text); ``tokenizer`` (``"word"``/``"char"``); ``max_len`` (classify: keep the last N tokens; lm: a
       batch's sequence length); ``vocab_size``, ``min_freq``; ``limit`` (N examples or characters).
     * model: ``model`` (a cell name), ``layers``, ``hidden``, ``embed`` (lm: 0 feeds one-hot tokens),
       ``bidirectional``, ``dropout``, ``pooling``.
@@ -112,7 +143,7 @@ class TrainConfig:
     label_column: str | int | None = None
     test_data: str | None = None
     test_format: str | None = None
-    test_split: float = 0.2
+    test_split: float | None = None
     val_split: float | None = None
     tokenizer: str | None = None
     max_len: int | None = None
@@ -125,7 +156,7 @@ class TrainConfig:
     embed: int | None = None
     bidirectional: bool = False
     dropout: float = 0.0
-    pooling: str = "last"
+    pooling: str | None = None
     bptt: int | None = None
     k1: int | None = None
     k2: int | None = None
@@ -154,6 +185,13 @@ class TrainConfig:
         if self.steps is not None and self.epochs is None:
             filled["epochs"] = UNTIL_STEPS         # --steps alone: N optimizer steps, however many epochs that takes
         config = dataclasses.replace(self, **filled)
+        if config.test_data and config.test_split:
+            raise ConfigError(f"--test-split {config.test_split:g} and --test-data: with a separate test file no part of "
+                              "--data is held out for testing; drop --test-split")
+        if config.test_split is None:
+            config.test_split = 0.0 if config.test_data else DEFAULT_TEST_SPLIT
+        if config.pooling is None:       # truncated BPTT classifies from the last state; else the mean generalises
+            config.pooling = "last" if (config.bptt or config.k1) else "mean"    # better (60 examples: 60% -> 100%)
         if config.out is None:
             config.out = (os.path.dirname(config.resume) or ".") if config.resume else os.path.join("runs", config.task)
         config.backend = config.backend or backend.get_backend()
@@ -184,6 +222,41 @@ class TrainConfig:
         return config
 
 
+def settings_of(config: TrainConfig) -> dict:
+    """The options of a run, JSON-ready: every field but :data:`PER_INVOCATION`."""
+    return {f.name: getattr(config, f.name) for f in dataclasses.fields(TrainConfig) if f.name not in PER_INVOCATION}
+
+
+def write_settings(path, config: TrainConfig):
+    """Write a run's settings (:func:`settings_of`) as readable JSON to ``path``, atomically; training again from
+    this file (``rnnscratch train --config PATH``) with the same code repeats the run."""
+    from .. import __version__
+    record = {"rnnscratch": __version__, "settings": settings_of(config)}
+    atomic_write(path, json.dumps(record, indent=2) + "\n")
+
+
+def read_settings(path, flag_name="--config") -> dict:
+    """The options in a settings file (written by :func:`write_settings`, or a JSON object of options by their
+    :class:`TrainConfig` names); :data:`PER_INVOCATION` ones are left out. ``ConfigError`` naming ``flag_name``
+    for a missing, unreadable or malformed file and for an unknown option."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{flag_name} {path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{flag_name} {path}: not a readable settings file (JSON): {exc}") from None
+    options = record.get("settings", record) if isinstance(record, dict) else None
+    if not isinstance(options, dict):
+        raise ConfigError(f"{flag_name} {path}: expected a JSON object of options, got {type(options).__name__}")
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(f"{flag_name} {path}: unknown option {unknown[0]!r} (expected names like "
+                          f"'batch_size', as in settings.json)")
+    return {name: value for name, value in options.items() if name not in PER_INVOCATION}
+
+
 def same_folder(a, b) -> bool:
     """Whether the paths ``a`` and ``b`` name one folder (an absent one compared by its absolute path)."""
     return os.path.realpath(a) == os.path.realpath(b)
@@ -193,8 +266,7 @@ def resume_conflicts(config: TrainConfig, run: RunInfo) -> list:
     """The options of ``config`` that differ from the ``run`` recorded in a checkpoint, as
     ``"--batch-size 8 (the run's: 32)"``; :data:`RESUME_MAY_CHANGE` are free. Older checkpoints record fewer
     options: what they record is compared."""
-    record = run.to_dict()
-    recorded = {**{k: v for k, v in record.items() if k != "settings"}, **(record["settings"] or {})}
+    recorded = run.options()
     fields = {f.name for f in dataclasses.fields(TrainConfig)} - set(RESUME_MAY_CHANGE)
     conflicts = []
     for name in sorted(fields & set(recorded)):
@@ -272,7 +344,13 @@ class RunInfo:
     def of_run(cls, config: TrainConfig, label_names=None) -> RunInfo:
         """The record of a resolved :class:`TrainConfig`'s run (``label_names`` for a classifier)."""
         own = {f.name for f in dataclasses.fields(cls)} - {"label_names", "settings"}
-        settings = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
-                    if f.name not in own and f.name not in RESUME_MAY_CHANGE}
+        settings = {name: value for name, value in settings_of(config).items() if name not in own}
         return cls(**{name: getattr(config, name) for name in own}, settings=settings,
                    label_names=None if label_names is None else list(label_names))
+
+    def options(self) -> dict:
+        """The run's :class:`TrainConfig` options as recorded (older checkpoints record fewer)."""
+        record = self.to_dict()
+        known = {f.name for f in dataclasses.fields(TrainConfig)} - set(PER_INVOCATION)
+        options = {**{k: v for k, v in record.items() if k != "settings"}, **(record["settings"] or {})}
+        return {name: value for name, value in options.items() if name in known}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import numpy
 
 from ..data import BucketIterator, DataError, TextDataset, Vocab, datasets, get_tokenizer, stream_batches
 from ..data.vocab import PAD, UNK
-from .config import LABELLED_FORMATS, TrainConfig
+from .config import LABELLED_FORMATS, MIN_VAL_EXAMPLES, VAL_FRACTION, TrainConfig, auto_val_split
 
 SHOWN_CLASSES = 10        # the data summary names this many classes, the most frequent first
 
@@ -67,7 +68,8 @@ def read_labelled(source, fmt=None, imdb_split="test", columns=(None, None)) -> 
 def load_labelled(source, fmt, split, seed, test_split, columns=(None, None)) -> TextDataset:
     """The ``split`` (``"train"`` or ``"test"``) of a named source (``embedded``, ``imdb``) or a path.
 
-    A source without its own test split is split here, seeded: ``test_split`` of it is the test part.
+    A source without its own test split is split here, seeded: ``test_split`` of it is the test part
+    (0: every example is in the training part, the test part is empty).
     """
     if source == "embedded":
         return datasets.sentiment_phrases(split)
@@ -75,7 +77,10 @@ def load_labelled(source, fmt, split, seed, test_split, columns=(None, None)) ->
         return datasets.imdb(split)
     if (fmt or detect_format(source)) == "imdb":
         return datasets.imdb(split, path=source)
-    train, test = read_labelled(source, fmt, columns=columns).split(test_split, seed=seed)
+    everything = read_labelled(source, fmt, columns=columns)
+    if not test_split:
+        return everything if split == "train" else everything.subset([])
+    train, test = everything.split(test_split, seed=seed)
     return train if split == "train" else test
 
 
@@ -188,7 +193,10 @@ class PreparedData:
         train: ``epoch -> iterable of batches`` (seeded, so a resumed epoch sees the same batches).
         val, test: lists of batches, or None when there is no such part.
         sizes: ``(train, validation, test)`` sizes, in examples (classify) or tokens (lm).
-        summary: lines that say what was read (classify: the examples, the columns, the classes with counts).
+        summary: lines that say what was read (classify: the examples, the columns, the classes with counts,
+            why there is no validation part).
+        val_split: the validation fraction used (a classifier's, chosen by the data when none was given).
+        batches_per_epoch: training batches in one epoch.
     """
     task: str
     vocab: Vocab
@@ -198,6 +206,8 @@ class PreparedData:
     test: list | None
     sizes: tuple
     summary: list = dataclasses.field(default_factory=list)
+    val_split: float | None = None
+    batches_per_epoch: int | None = None
 
 
 def prepare_classification(config: TrainConfig) -> PreparedData:
@@ -217,9 +227,15 @@ def prepare_classification(config: TrainConfig) -> PreparedData:
     read = len(train) + (0 if c.test_data else len(test))
     check_classes([train] if c.test_data else [train, test], c)
     train, test = limit(train, c.limit, c.seed), limit(test, c.limit, c.seed + 1)
-    val = None
-    if c.val_split > 0 and len(train):
-        train, val = train.split(c.val_split, seed=c.seed)
+    val, val_split, summary = None, c.val_split, []
+    if val_split is None:
+        val_split = auto_val_split(len(train))
+        if not val_split and len(train):
+            summary.append(f"validation: none, {len(train)} training examples are too few to choose a model by "
+                           f"({VAL_FRACTION:.0%} would be {round(len(train) * VAL_FRACTION)}, fewer than "
+                           f"{MIN_VAL_EXAMPLES}); training on all of them and keeping the last epoch's weights")
+    if val_split > 0 and len(train):
+        train, val = train.split(val_split, seed=c.seed)
     check_training_part(train, read, c)
     test = relabel(test, train.label_names, test_source)
     tokenizer = get_tokenizer(c.tokenizer)
@@ -232,11 +248,12 @@ def prepare_classification(config: TrainConfig) -> PreparedData:
         return classification_batches(dataset, tokenizer, vocab, c.batch_size, c.max_len, shuffle, c.seed)
 
     summary = [f"data: {read} examples read from {c.data}" + (f" ({train.columns})" if train.columns else ""),
-               f"training part: {describe_classes(train)}"]
+               f"training part: {describe_classes(train)}"] + summary
     return PreparedData("classify", vocab, train.label_names, train=batches(train, True),
                         val=None if val is None else list(batches(val, False)(0)),
-                        test=list(batches(test, False)(0)),
-                        sizes=(len(train), 0 if val is None else len(val), len(test)), summary=summary)
+                        test=list(batches(test, False)(0)) if len(test) else None,
+                        sizes=(len(train), 0 if val is None else len(val), len(test)), summary=summary,
+                        val_split=val_split, batches_per_epoch=math.ceil(len(train) / c.batch_size))
 
 
 def prepare_language_model(config: TrainConfig) -> PreparedData:
@@ -265,7 +282,8 @@ def prepare_language_model(config: TrainConfig) -> PreparedData:
                         f"--batch-size {c.batch_size}")
     return PreparedData("lm", vocab, None, train=lambda epoch: stream_batches(train_ids, c.batch_size, c.max_len),
                         val=stream_eval_batches(val_ids, c.batch_size, c.max_len), test=None,
-                        sizes=(len(train_ids), len(val_ids), 0))
+                        sizes=(len(train_ids), len(val_ids), 0), val_split=c.val_split,
+                        batches_per_epoch=math.ceil(((len(train_ids) - 1) // c.batch_size) / c.max_len))
 
 
 def prepare(config: TrainConfig) -> PreparedData:

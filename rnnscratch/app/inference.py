@@ -6,6 +6,7 @@ from and how it was split). Checkpoints written before the task names were ``cla
 """
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 
@@ -15,8 +16,8 @@ from .. import backend
 from ..data import DataError, Vocab, datasets, get_tokenizer
 from ..train import Checkpoint, CheckpointError, Trainer, load_checkpoint
 from .config import RunInfo, check_choice
-from .data import (classification_batches, encode_stream, encode_texts, load_labelled, read_labelled, relabel,
-                   split_corpus, stream_eval_batches)
+from .data import (classification_batches, encode_stream, encode_texts, limit, load_labelled, read_labelled,
+                   relabel, split_corpus, stream_eval_batches)
 
 EVAL_BATCH_SIZE = 64          # classifiers: sequences per evaluation batch (any size gives the same metrics)
 SPLITS = ("train", "test")    # what evaluate can measure
@@ -35,11 +36,24 @@ class TrainedModel:
         return self.checkpoint.model
 
 
+def model_checkpoint(path) -> str:
+    """The checkpoint that ``path`` names: ``path`` itself, or in a run folder its ``best.npz`` (the weights
+    chosen on validation), else its ``last.npz`` (a run without a validation part keeps the last weights)."""
+    if not os.path.isdir(path):
+        return path
+    for name in ("best.npz", "last.npz"):
+        if os.path.exists(os.path.join(path, name)):
+            return os.path.join(path, name)
+    raise CheckpointError(f"{path}: the folder holds no best.npz or last.npz (not a finished run folder)")
+
+
 def load_trained(path, task=None) -> TrainedModel:
-    """Load a checkpoint written by the training job; with ``task``, insist that it holds that task's model.
+    """Load a checkpoint written by the training job (or a run folder's, :func:`model_checkpoint`); with
+    ``task``, insist that it holds that task's model.
 
     ``CheckpointError`` for a checkpoint without a run record or vocabulary; ``DataError`` for the wrong task.
     """
+    path = model_checkpoint(path)
     ckpt = load_checkpoint(path)
     record = ckpt.meta.get("extra") or {}
     if "task" not in record or ckpt.vocab is None:
@@ -57,15 +71,22 @@ def predict(path, texts) -> list:
     """``[(label name, its probability, all probabilities (C,))]``, one per text, from a classifier.
 
     A text with no token the model knows (empty, or every word unseen in training) is still classified,
-    with a warning: the answer says what the model guesses from nothing.
+    with a warning: the answer says what the model guesses from nothing. A text most of whose tokens are
+    unknown gets a warning naming them.
     """
     trained = load_trained(path, task="classify")
     vocab, out = trained.vocab, []
     for k, text in enumerate(texts, 1):
         tokens = trained.tokenizer(text)
-        if all(t not in vocab for t in tokens):
+        unknown = [t for t in tokens if t not in vocab]
+        if len(unknown) == len(tokens):
             what = "is empty" if not text.strip() else "has no token the model has seen"
             warnings.warn(f"text {k} {what}: its prediction is the model's guess from nothing", stacklevel=2)
+        elif len(unknown) * 2 > len(tokens):
+            shown = ", ".join(map(repr, dict.fromkeys(unknown[:5])))
+            warnings.warn(f"text {k}: {len(unknown)} of its {len(tokens)} {trained.run.tokenizer}s are unknown to the "
+                          f"model ({shown}): they are read as <unk>, and the prediction rests on the others",
+                          stacklevel=2)
     for ids in encode_texts(texts, trained.tokenizer, vocab):
         if trained.run.max_len:
             ids = ids[-trained.run.max_len:]
@@ -96,7 +117,8 @@ def evaluate(path, data=None, fmt=None, split="test") -> dict:
 
     Classifiers: ``loss``, ``accuracy``, ``confusion`` (C, C), ``examples`` and ``labels``. Language
     models: ``loss`` and ``perplexity``; ``"test"`` is the held-out end of the text used in training.
-    The run's own CSV/TSV data is read with the run's columns; the columns of ``data`` are guessed.
+    The run's own CSV/TSV data is read with the run's columns and cut to the run's ``--limit`` (the same
+    seeded subset as in training); the columns of ``data`` are guessed.
     """
     check_choice("split", split, SPLITS)
     trained = load_trained(path)
@@ -115,6 +137,8 @@ def evaluate(path, data=None, fmt=None, split="test") -> dict:
         dataset = read_labelled(run.test_data, run.test_format, columns=columns)
     else:
         dataset = load_labelled(source, fmt if data else run.format, split, run.seed, run.test_split, columns)
+    if data is None:                      # the run's own examples: the subset it used, as in training
+        dataset = limit(dataset, run.options().get("limit"), run.seed + (split == "test"))
     dataset = relabel(dataset, run.label_names, source)
     batches = classification_batches(dataset, trained.tokenizer, trained.vocab, EVAL_BATCH_SIZE, run.max_len)
     metrics = trainer.evaluate(list(batches(0)), num_classes=len(run.label_names))

@@ -20,7 +20,7 @@ from .config import ConfigError, same_folder
 
 # What a run writes into its folder: the files that make a folder "hold the results of a run".
 RESULT_FILES = ("last.npz", "best.npz", "interrupted.npz", "history.json", "history.csv", "history.png",
-                "metrics.json")
+                "metrics.json", "settings.json", "vocab.json")
 
 
 @contextlib.contextmanager

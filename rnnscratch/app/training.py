@@ -10,6 +10,7 @@ and ``history.png`` next to them.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -19,7 +20,7 @@ import numpy
 from .. import backend, nn, optim
 from ..files import atomic_open, atomic_write
 from ..train import CheckpointError, Trainer, TruncatedBPTT, load_checkpoint
-from .config import ConfigError, RunInfo, TrainConfig, resume_conflicts
+from .config import ConfigError, RunInfo, TrainConfig, auto_epochs, resume_conflicts, write_settings
 from .data import prepare
 from .run_folder import run_folder
 
@@ -73,6 +74,7 @@ def train(config: TrainConfig) -> dict:
     nn.init.manual_seed(c.seed)
     with run_folder(c.out, resume=c.resume, overwrite=c.overwrite, quiet=c.quiet) as folder:
         data = prepare(c)
+        c = settle(c, data)
         model = build_model(c, data.vocab, data.label_names)
         optimizer, scheduler = build_optimizer(c, model)
         run_info = RunInfo.of_run(c, data.label_names)
@@ -89,6 +91,8 @@ def train(config: TrainConfig) -> dict:
                 f"{type(model).__name__} {c.model} with {model.num_parameters():,} parameters, "
                 f"backend {c.backend} {c.dtype}"]), flush=True)
         folder.clear_earlier()
+        write_settings(os.path.join(c.out, "settings.json"), c)
+        data.vocab.save(os.path.join(c.out, "vocab.json"))
         start = time.perf_counter()
         trainer.fit(data.train, data.val, epochs=c.epochs)
         train_seconds = time.perf_counter() - start
@@ -105,6 +109,40 @@ def train(config: TrainConfig) -> dict:
         atomic_write(os.path.join(c.out, "metrics.json"), json.dumps(metrics, indent=2))
         plot_history(trainer.history, os.path.join(c.out, "history.png"))
     return metrics
+
+
+def resume_checkpoint(path) -> str:
+    """The checkpoint ``--resume path`` means: ``path`` itself, or in a run folder its ``interrupted.npz`` if
+    there is one, else its ``last.npz``. ``ConfigError`` naming ``--resume`` when there is none."""
+    if not os.path.isdir(path):
+        if not os.path.exists(path):
+            raise ConfigError(f"--resume {path}: no such checkpoint or run folder")
+        return path
+    for name in ("interrupted.npz", "last.npz"):
+        if os.path.exists(os.path.join(path, name)):
+            return os.path.join(path, name)
+    raise ConfigError(f"--resume {path}: the folder holds no interrupted.npz or last.npz to continue from")
+
+
+def resumed_config(path, **changes) -> TrainConfig:
+    """The :class:`TrainConfig` that continues the run of ``path`` (a checkpoint or a run folder, see
+    :func:`resume_checkpoint`): the options recorded in the checkpoint, with ``changes`` (for example
+    ``epochs=20``); :func:`train` refuses changes other than
+    :data:`~rnnscratch.app.config.RESUME_MAY_CHANGE`. Checkpoints of older versions record only some options:
+    the others must then be given again as ``changes``."""
+    checkpoint = resume_checkpoint(path)
+    record = load_checkpoint(checkpoint).meta.get("extra") or {}
+    if "task" not in record:
+        raise CheckpointError(f"{checkpoint}: not written by `rnnscratch train` (no run record inside)")
+    return TrainConfig(**{**RunInfo.from_dict(record).options(), **changes, "resume": checkpoint})
+
+
+def settle(config: TrainConfig, data) -> TrainConfig:
+    """``config`` with what the data decides filled in: a classifier's validation split and number of epochs
+    when none was given (:func:`~rnnscratch.app.config.auto_val_split`,
+    :func:`~rnnscratch.app.config.auto_epochs`)."""
+    epochs = config.epochs if config.epochs is not None else auto_epochs(data.batches_per_epoch)
+    return dataclasses.replace(config, val_split=data.val_split, epochs=epochs)
 
 
 def check_resumable(config: TrainConfig):

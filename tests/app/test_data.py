@@ -83,10 +83,8 @@ def test_prepare_classification_with_a_separate_test_file(tmp_path, labelled_csv
     data = prepare(TrainConfig(data=str(labelled_csv), test_data=str(tmp_path / "test.csv"), batch_size=4,
                                val_split=0.2).resolved())
     assert data.task == "classify" and data.label_names == ["neg", "pos"]
-    # the source still loses its --test-split part (unused when --test-data is given); validation comes
-    # from the rest
-    kept = 30 - round(30 * 0.2)
-    assert data.sizes == (kept - round(kept * 0.2), round(kept * 0.2), 3)
+    # with a separate test file no part of the source is held out for testing; validation comes from all of it
+    assert data.sizes == (30 - round(30 * 0.2), round(30 * 0.2), 3) and data.val_split == 0.2
     ids, lengths, labels = next(iter(data.train(0)))
     assert ids.shape[1] == lengths.shape[0] == labels.shape[0] <= 4
     assert sum(len(b[2]) for b in data.test) == 3 and sum(len(b[2]) for b in data.val) == data.sizes[1]
