@@ -222,4 +222,4 @@ def load_word_vectors(path, vocab: Vocab, init=None, seed=0):
     missing = [token for r, token in enumerate(vocab.itos)
                if r not in specials and r not in found and r not in through_lower]
     return weight, VectorCoverage(str(path), found=len(found) + len(lowercase), missing=len(missing), dim=dim,
-                            lowercase=len(lowercase), missing_examples=missing[:MISSING_SHOWN])
+                                  lowercase=len(lowercase), missing_examples=missing[:MISSING_SHOWN])

@@ -184,7 +184,10 @@ def load_checkpoint(path, dtype=None) -> Checkpoint:
         model.load_state_dict({k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")})
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"{path}: the weights do not fit the model they describe: {exc}") from exc
-    unknown = sorted(set(meta.get("frozen", [])) - {name for name, _ in model.named_parameters()})
+    frozen = meta.get("frozen", [])
+    if not (isinstance(frozen, list) and all(isinstance(name, str) for name in frozen)):
+        raise CheckpointError(f"{path}: damaged checkpoint: its list of frozen parameters is {frozen!r}")
+    unknown = sorted(set(frozen) - {name for name, _ in model.named_parameters()})
     if unknown:
         raise CheckpointError(f"{path}: damaged checkpoint: it lists the frozen parameter '{unknown[0]}', which "
                               f"its {meta['model']} does not have")

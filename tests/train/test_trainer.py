@@ -425,6 +425,11 @@ def test_a_checkpoint_naming_a_frozen_parameter_its_model_lacks_is_refused(tmp_p
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(CheckpointError, match="lists the frozen parameter 'embedding.wieght'"):
         load_checkpoint(tmp_path / "bad.npz")
+    meta["frozen"] = "embedding.weight"
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(CheckpointError, match="its list of frozen parameters is 'embedding.weight'"):
+        load_checkpoint(tmp_path / "bad.npz")
     del meta["frozen"]                                      # written before the flag was recorded: all trainable
     arrays["meta"] = np.array(json.dumps(meta))
     np.savez(tmp_path / "old.npz", **arrays)
