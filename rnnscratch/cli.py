@@ -158,6 +158,12 @@ def _add_train(sub):
     g.add_argument("--dropout", type=float, default=d.dropout, help="dropout between layers and before the head")
     g.add_argument("--pooling", choices=POOLINGS, help="classifier pooling over time (None: last with truncated "
                                                      "BPTT, which classifies from the last state, else mean)")
+    g.add_argument("--embeddings", metavar="FILE",
+                   help="initialise the embedding from pretrained word vectors: GloVe or word2vec text format, "
+                        "plain or .gz (e.g. glove.6B.100d.txt.gz); --embed defaults to their dimension; words "
+                        "the file lacks keep a random vector")
+    g.add_argument("--freeze-embeddings", action="store_true",
+                   help="keep the --embeddings vectors fixed during training (only the rest of the model learns)")
     g = p.add_argument_group("training")
     g.add_argument("--bptt", type=int, help="truncated BPTT with k1 = k2 = K (default: full BPTT)")
     g.add_argument("--k1", type=int, help="truncated BPTT: update every k1 steps ...")

@@ -14,6 +14,10 @@ PyTorch so trajectories can be compared against ``torch.optim``.
 
 Clip after ``backward`` and before ``step``, by global norm over *all* parameters together
 (:func:`clip_grad_norm_`, which returns the norm before clipping, for logging) or element-wise by value.
+
+Frozen parameters (``requires_grad = False``) are skipped everywhere: no step, no weight decay, no
+optimizer state, not counted in the global norm, not clipped (PyTorch skips them because their
+``grad`` is None; ours always has a ``grad`` array, so the flag is what is read).
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from . import backend
 from ._checks import check_number, first_non_finite
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "StepLR", "CosineAnnealingLR",
-           "clip_grad_norm_", "clip_grad_value_", "global_grad_norm", "OPTIMIZERS"]
+           "clip_grad_norm_", "clip_grad_value_", "global_grad_norm", "trainable", "OPTIMIZERS"]
 
 
 def _betas(name, value):
@@ -78,6 +82,8 @@ class Optimizer:
     def step(self):
         self.steps += 1
         for p, state in zip(self.params, self.state):
+            if not p.requires_grad:
+                continue                                    # frozen: not even weight decay touches it
             g = p.grad
             if self.hyper.get("weight_decay", 0) and not self.hyper.get("decoupled", False):
                 g = g + self.hyper["weight_decay"] * p.data
@@ -237,9 +243,14 @@ class CosineAnnealingLR(_Schedule):
         return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
 
 
+def trainable(params) -> list:
+    """The parameters of ``params`` that are not frozen (``requires_grad``)."""
+    return [p for p in params if p.requires_grad]
+
+
 def global_grad_norm(params) -> float:
-    """``sqrt(sum over every parameter of sum(grad^2))``."""
-    return math.sqrt(sum(float((p.grad * p.grad).sum()) for p in params))
+    """``sqrt(sum over every trainable parameter of sum(grad^2))`` (frozen ones are not counted)."""
+    return math.sqrt(sum(float((p.grad * p.grad).sum()) for p in trainable(params)))
 
 
 def clip_grad_norm_(params, max_norm, *, total_norm=None) -> float:
@@ -247,9 +258,10 @@ def clip_grad_norm_(params, max_norm, *, total_norm=None) -> float:
 
     Returns the norm *before* clipping (PyTorch's ``clip_grad_norm_``, including its 1e-6 guard).
     ``total_norm``: the norm, when the caller has already computed it (saves a pass over the gradients).
+    Frozen parameters are neither counted nor scaled.
     """
     check_number("max_norm", max_norm, positive=True)          # 0 would zero every gradient, < 0 flip them
-    params = list(params)
+    params = trainable(params)
     total = global_grad_norm(params) if total_norm is None else total_norm
     scale = max_norm / (total + 1e-6)
     if scale < 1.0:
@@ -259,7 +271,8 @@ def clip_grad_norm_(params, max_norm, *, total_norm=None) -> float:
 
 
 def clip_grad_value_(params, clip_value) -> None:
-    """Clamp every gradient entry into ``[-clip_value, clip_value]`` in place (min-char-rnn's clip)."""
+    """Clamp every gradient entry of the trainable parameters into ``[-clip_value, clip_value]`` in place
+    (min-char-rnn's clip)."""
     check_number("clip_value", clip_value, positive=True)
-    for p in params:
+    for p in trainable(params):
         backend.array_module(g=p.grad).clip(p.grad, -clip_value, clip_value, out=p.grad)

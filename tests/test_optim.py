@@ -220,3 +220,68 @@ def test_clipping_thresholds_must_be_positive(clip, value):
     with pytest.raises(ValueError, match=r"(max_norm|clip_value): expected a finite number > 0"):
         clip([p], value)
     np.testing.assert_array_equal(p.grad, 2.0)               # a refused clip leaves the gradients alone
+
+
+# -- frozen parameters (requires_grad = False) ------------------------------------------------------
+FREEZE_CASES = [(name, dict(lr=0.1, weight_decay=0.1)) for name in optim.OPTIMIZERS if name != "sgd"] + \
+    [("sgd", dict(lr=0.1, momentum=0.9, weight_decay=0.1)), ("sgd", dict(lr=0.1, momentum=0.9, nesterov=True))]
+
+
+@pytest.mark.parametrize("name, hyper", FREEZE_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(FREEZE_CASES)])
+def test_a_frozen_parameter_is_bit_identical_after_steps_and_the_others_move(name, hyper):
+    rng = np.random.default_rng(3)
+    frozen, trained = Parameter(rng.standard_normal((3, 2))), Parameter(rng.standard_normal(4))
+    frozen.requires_grad = False
+    before, start = frozen.data.copy(), trained.data.copy()
+    opt = optim.OPTIMIZERS[name]([frozen, trained], **hyper)
+    for _ in range(3):
+        for p in (frozen, trained):
+            p.grad[...] = rng.standard_normal(p.shape)      # a gradient a module computed anyway
+        opt.step()
+    np.testing.assert_array_equal(frozen.data, before)
+    assert opt.state[0] == {}                                 # no buffers for it either
+    assert not np.array_equal(trained.data, start)
+    # the trainable one follows the same trajectory as an optimizer that never saw the frozen one
+    rng = np.random.default_rng(3)
+    rng.standard_normal((3, 2))
+    alone = Parameter(rng.standard_normal(4))
+    opt_alone = optim.OPTIMIZERS[name]([alone], **hyper)
+    for _ in range(3):
+        rng.standard_normal((3, 2))
+        alone.grad[...] = rng.standard_normal(4)
+        opt_alone.step()
+    np.testing.assert_array_equal(trained.data, alone.data)
+
+
+def test_clipping_neither_counts_nor_scales_frozen_gradients():
+    frozen, trained = _param([0.0, 0.0], [30.0, 40.0]), _param([0.0, 0.0], [3.0, 4.0])
+    frozen.requires_grad = False
+    assert optim.global_grad_norm([frozen, trained]) == pytest.approx(5.0)
+    assert optim.clip_grad_norm_([frozen, trained], 1.0) == pytest.approx(5.0)
+    np.testing.assert_allclose(trained.grad, [0.6, 0.8], rtol=1e-6)
+    np.testing.assert_array_equal(frozen.grad, [30.0, 40.0])
+    optim.clip_grad_value_([frozen, trained], 0.5)
+    np.testing.assert_array_equal(frozen.grad, [30.0, 40.0])
+    np.testing.assert_array_equal(trained.grad, [0.5, 0.5])
+    assert optim.trainable([frozen, trained]) == [trained]
+
+
+def test_freezing_matches_torch_requires_grad_false():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    values = [rng.standard_normal(3), rng.standard_normal(2)]
+    ours = [Parameter(v.copy()) for v in values]
+    ours[0].requires_grad = False
+    theirs = [torch.tensor(v.copy(), requires_grad=k == 1) for k, v in enumerate(values)]
+    opt, topt = optim.AdamW(ours, lr=0.1), torch.optim.AdamW(theirs, lr=0.1)
+    for _ in range(4):
+        g = rng.standard_normal(2)
+        ours[1].grad[...] = g
+        ours[0].grad[...] = 1.0
+        theirs[1].grad = torch.tensor(g)
+        optim.clip_grad_norm_(ours, 0.5)
+        torch.nn.utils.clip_grad_norm_(theirs, 0.5)
+        opt.step()
+        topt.step()
+    for p, t in zip(ours, theirs):
+        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-12, atol=1e-14)

@@ -22,6 +22,7 @@ from ..functional.cells import CELL_NAMES
 from ..nn.models import POOLINGS
 from ..optim import OPTIMIZERS
 from ..train import TASK_NAMES as TASKS
+from .embeddings import vectors_dimension
 
 FORMATS = ("imdb", "csv", "tsv", "fasttext", "folder", "text")
 LABELLED_FORMATS = tuple(f for f in FORMATS if f != "text")      # the formats that carry labels
@@ -126,7 +127,9 @@ class TrainConfig:
       of the text); ``tokenizer`` (``"word"``/``"char"``); ``max_len`` (classify: keep the last N tokens; lm: a
       batch's sequence length); ``vocab_size``, ``min_freq``; ``limit`` (N examples or characters).
     * model: ``model`` (a cell name), ``layers``, ``hidden``, ``embed`` (lm: 0 feeds one-hot tokens),
-      ``bidirectional``, ``dropout``, ``pooling``.
+      ``bidirectional``, ``dropout``, ``pooling``; ``embeddings`` (a GloVe/word2vec text file, ``.gz``
+      too, whose vectors initialise the embedding; ``embed`` defaults to their dimension) and
+      ``freeze_embeddings`` (keep them fixed).
     * training: ``bptt`` (k1 = k2) or ``k1``/``k2`` (truncated BPTT; None: full), ``clip`` (global norm;
       0: none), ``optimizer``, ``lr``, ``weight_decay``, ``schedule``, ``epochs``, ``steps`` (stop after
       this many updates), ``batch_size``, ``patience`` (early stopping), ``seed``.
@@ -157,6 +160,8 @@ class TrainConfig:
     bidirectional: bool = False
     dropout: float = 0.0
     pooling: str | None = None
+    embeddings: str | None = None
+    freeze_embeddings: bool = False
     bptt: int | None = None
     k1: int | None = None
     k2: int | None = None
@@ -179,9 +184,16 @@ class TrainConfig:
 
     def resolved(self) -> TrainConfig:
         """A copy with the task's and the environment's defaults filled in and every option checked
-        (:class:`ConfigError`, a ``ValueError``; an unusable ``RNNSCRATCH_*`` variable: ``BackendError``)."""
+        (:class:`ConfigError`, a ``ValueError``; an unusable ``RNNSCRATCH_*`` variable: ``BackendError``; an
+        unreadable ``--embeddings`` file: ``DataError``)."""
         check_choice("task", self.task, TASKS)
         filled = {key: value for key, value in TASK_DEFAULTS[self.task].items() if getattr(self, key) is None}
+        if self.embeddings is not None and not self.resume:   # --embed is the vectors' dimension (and must agree
+            # with it when given); a resumed run has its embedding in the checkpoint, the file may have moved
+            filled["embed"] = vectors_dimension(self.embeddings)
+            if self.embed is not None and self.embed != filled["embed"]:
+                raise ConfigError(f"--embeddings {self.embeddings} has {filled['embed']}-dimensional vectors, --embed "
+                                  f"is {self.embed}; give --embed {filled['embed']} or leave it unset")
         if self.steps is not None and self.epochs is None:
             filled["epochs"] = UNTIL_STEPS         # --steps alone: N optimizer steps, however many epochs that takes
         config = dataclasses.replace(self, **filled)
@@ -206,6 +218,8 @@ class TrainConfig:
         if config.task == "classify" and config.embed == 0:
             raise ConfigError("--embed 0: a classifier needs an embedding size >= 1 (one-hot input, --embed 0, "
                               "is for --task lm)")
+        if config.freeze_embeddings and config.embeddings is None:
+            raise ConfigError("--freeze-embeddings: needs --embeddings FILE (the pretrained vectors to keep fixed)")
         if config.k2 is not None and (config.k1 or config.bptt) is None:
             raise ConfigError("--k2: needs --k1 (or --bptt)")
         if config.k1 is not None and config.bptt is not None:

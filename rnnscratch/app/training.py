@@ -22,6 +22,7 @@ from ..files import atomic_open, atomic_write
 from ..train import CheckpointError, Trainer, TruncatedBPTT, load_checkpoint
 from .config import ConfigError, RunInfo, TrainConfig, auto_epochs, resume_conflicts, write_settings
 from .data import prepare
+from .embeddings import prepare_embedding
 from .run_folder import run_folder
 
 
@@ -76,6 +77,7 @@ def train(config: TrainConfig) -> dict:
         data = prepare(c)
         c = settle(c, data)
         model = build_model(c, data.vocab, data.label_names)
+        pretrained = prepare_embedding(model, data.vocab, c)          # --embeddings, --freeze-embeddings
         optimizer, scheduler = build_optimizer(c, model)
         run_info = RunInfo.of_run(c, data.label_names)
         trainer = Trainer(model, optimizer, c.task, bptt=build_bptt(c), clip=c.clip or None, scheduler=scheduler,
@@ -86,7 +88,7 @@ def train(config: TrainConfig) -> dict:
         if not c.quiet:
             n_train, n_val, n_test = data.sizes
             unit = "tokens" if c.task == "lm" else "examples"
-            print("\n".join(data.summary + [
+            print("\n".join(data.summary + pretrained + [
                 f"{c.task}: {n_train} train / {n_val} validation / {n_test} test {unit}, vocabulary {len(data.vocab)}, "
                 f"{type(model).__name__} {c.model} with {model.num_parameters():,} parameters, "
                 f"backend {c.backend} {c.dtype}"]), flush=True)

@@ -4,9 +4,10 @@ from .datasets import (DataError, TextDataset, fasttext_labels, folder_per_class
                        text_corpus, text_label_file)
 from .download import DownloadError, cache_dir, fetch, sha256sum
 from .tokenize import TOKENIZERS, CharTokenizer, WordTokenizer, get_tokenizer
+from .vectors import VectorCoverage, load_word_vectors, vector_file_dimension
 from .vocab import PAD, UNK, Vocab
 
 __all__ = ["CharTokenizer", "WordTokenizer", "get_tokenizer", "TOKENIZERS", "Vocab", "PAD", "UNK", "pad_sequences",
            "BucketIterator", "stream_batches", "imdb", "text_corpus", "fasttext_labels", "folder_per_class",
            "text_label_file", "sentiment_phrases", "TextDataset", "DataError", "DownloadError", "fetch",
-           "cache_dir", "sha256sum"]
+           "cache_dir", "sha256sum", "load_word_vectors", "vector_file_dimension", "VectorCoverage"]

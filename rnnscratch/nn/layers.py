@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
-from .._checks import check_probability
+from .._checks import check_probability, check_shape
 from ..functional import layers as FL
 from . import init
 from .module import Module, Parameter
@@ -51,7 +51,8 @@ class Linear(Module):
 class Embedding(Module):
     """Lookup table ``weight (num_embeddings, embedding_dim)``, initialised ``N(0, 1)`` like PyTorch.
 
-    With ``padding_idx`` that row starts at zero and never receives a gradient.
+    With ``padding_idx`` that row starts at zero and never receives a gradient. A frozen table
+    (``weight.requires_grad = False``, e.g. :meth:`from_pretrained`) gets no gradient at all.
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, rng=None, dtype=None):
@@ -64,6 +65,20 @@ class Embedding(Module):
             self.weight.data[padding_idx] = 0
         self._cache = None
 
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, dtype=None):
+        """An embedding whose table is a copy of ``embeddings (num_embeddings, embedding_dim)`` (a NumPy or
+        CuPy array, moved to the current backend), frozen unless ``freeze=False`` (PyTorch's
+        ``Embedding.from_pretrained``). As there, the ``padding_idx`` row is kept as given (not zeroed)
+        and gets no gradient."""
+        check_shape("embeddings", embeddings, (None, None))
+        num_embeddings, embedding_dim = embeddings.shape
+        module = cls(num_embeddings, embedding_dim, padding_idx=padding_idx, rng=0, dtype=dtype)
+        module.weight.data[...] = backend.array_module(w=module.weight.data).asarray(
+            backend.to_numpy(embeddings), dtype=module.weight.data.dtype)
+        module.weight.requires_grad = not freeze
+        return module
+
     def forward(self, ids):
         """``ids (...)`` integer token ids -> ``(..., embedding_dim)``."""
         check_device("ids", ids, self.weight.data)
@@ -71,8 +86,11 @@ class Embedding(Module):
         return out
 
     def backward(self, d_out):
-        """Accumulates ``weight.grad``; returns None (token ids have no gradient)."""
-        self.weight.grad += FL.embedding_backward(d_out, self._use_cache())["W"]
+        """Accumulates ``weight.grad`` (unless frozen: a (V, D) scatter nobody reads); returns None (token ids
+        have no gradient)."""
+        cache = self._use_cache()
+        if self.weight.requires_grad:
+            self.weight.grad += FL.embedding_backward(d_out, cache)["W"]
         return None
 
     def extra_repr(self):

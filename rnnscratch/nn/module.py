@@ -6,6 +6,11 @@ the gradient for the inputs and *accumulates* into ``param.grad`` (so a module u
 sequence cut into truncated-BPTT chunks, sums its gradients until :meth:`Module.zero_grad`). As in
 PyTorch, a forward's cache serves one backward: a second backward needs a second forward (calling
 backward twice would otherwise add the same gradients twice).
+
+A parameter with ``requires_grad = False`` is frozen (PyTorch's flag; :meth:`Module.requires_grad_` sets
+it for a whole module): the optimizers, their weight decay and gradient clipping leave it alone, so its
+values stay bit-identical through training, and checkpoints record the flag. A module may still compute
+its gradient (``Embedding`` skips it); nothing reads it.
 """
 from __future__ import annotations
 
@@ -16,20 +21,23 @@ from .._checks import describe_shape, first_non_finite
 
 
 class Parameter:
-    """A trainable array and its gradient (same shape, same dtype, same device)."""
+    """An array and its gradient (same shape, same dtype, same device); trained unless ``requires_grad``
+    is False (frozen)."""
 
-    __slots__ = ("data", "grad")
+    __slots__ = ("data", "grad", "requires_grad")
 
-    def __init__(self, data):
+    def __init__(self, data, requires_grad=True):
         self.data = data
         self.grad = backend.array_module(data=data).zeros_like(data)
+        self.requires_grad = bool(requires_grad)
 
     @property
     def shape(self):
         return self.data.shape
 
     def __repr__(self):
-        return f"Parameter(shape={tuple(self.data.shape)}, dtype={self.data.dtype})"
+        frozen = ", requires_grad=False" if not self.requires_grad else ""
+        return f"Parameter(shape={tuple(self.data.shape)}, dtype={self.data.dtype}{frozen})"
 
 
 class Module:
@@ -58,8 +66,15 @@ class Module:
     def parameters(self):
         return [p for _, p in self.named_parameters()]
 
-    def num_parameters(self) -> int:
-        return sum(int(p.data.size) for p in self.parameters())
+    def num_parameters(self, trainable_only=False) -> int:
+        """How many numbers the parameters hold (``trainable_only``: those with ``requires_grad``)."""
+        return sum(int(p.data.size) for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def requires_grad_(self, requires_grad: bool = True):
+        """Freeze (``False``) or unfreeze every parameter of this module and its children; returns self."""
+        for p in self.parameters():
+            p.requires_grad = bool(requires_grad)
+        return self
 
     def zero_grad(self):
         for p in self.parameters():

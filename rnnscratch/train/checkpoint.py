@@ -3,7 +3,8 @@
 Layout: ``model/<parameter name>`` arrays, ``optim/<index>/<buffer>`` arrays, ``carry/<k>`` arrays (a
 recurrent state carried mid-epoch), and ``meta``: one JSON string with the model's class and
 constructor config, dtype, epoch/step, vocabulary, optimizer and schedule hyper-parameters, the
-random generators' states, the training history and ``extra``. Loading never unpickles anything.
+random generators' states, the training history, the frozen parameters' names (``frozen``:
+``requires_grad = False``, restored on load and on resume) and ``extra``. Loading never unpickles anything.
 
 ``extra`` is the application's own record, any JSON-serialisable dict that this module stores and
 returns untouched (``meta["extra"]``) and never interprets. rnnscratch's command line stores there an
@@ -88,7 +89,8 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, *, epoch=0, ste
     meta = {"format": FORMAT, "model": type(model).__name__, "config": model.config,
             "dtype": str(model.parameters()[0].data.dtype), "epoch": epoch, "step": step,
             "batch_in_epoch": batch_in_epoch, "vocab": vocab, "history": history or [], "extra": extra or {},
-            "generators": {k: g.bit_generator.state for k, g in module_generators(model).items()}}
+            "generators": {k: g.bit_generator.state for k, g in module_generators(model).items()},
+            "frozen": [name for name, p in model.named_parameters() if not p.requires_grad]}
     if epoch_sums is not None:
         meta["epoch_sums"] = epoch_sums
     if optimizer is not None:
@@ -133,6 +135,15 @@ class Checkpoint:
             raise CheckpointError("the checkpoint holds no optimizer state")
         optimizer.load_state_dict(self.optimizer_state)
 
+    def restore_frozen(self, model):
+        """Set ``requires_grad`` of ``model``'s parameters as they were when saved (frozen ones False, the
+        others True); a checkpoint from before the flag was recorded leaves them as they are."""
+        if "frozen" not in self.meta:
+            return
+        frozen = set(self.meta["frozen"])
+        for name, p in model.named_parameters():
+            p.requires_grad = name not in frozen
+
     def restore_generators(self, model):
         for name, gen in module_generators(model).items():
             if name in self.meta["generators"]:
@@ -173,6 +184,13 @@ def load_checkpoint(path, dtype=None) -> Checkpoint:
         model.load_state_dict({k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")})
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"{path}: the weights do not fit the model they describe: {exc}") from exc
+    frozen = meta.get("frozen", [])
+    if not (isinstance(frozen, list) and all(isinstance(name, str) for name in frozen)):
+        raise CheckpointError(f"{path}: damaged checkpoint: its list of frozen parameters is {frozen!r}")
+    unknown = sorted(set(frozen) - {name for name, _ in model.named_parameters()})
+    if unknown:
+        raise CheckpointError(f"{path}: damaged checkpoint: it lists the frozen parameter '{unknown[0]}', which "
+                              f"its {meta['model']} does not have")
     optimizer_state = None
     if "optimizer" in meta:
         o = meta["optimizer"]
@@ -184,4 +202,6 @@ def load_checkpoint(path, dtype=None) -> Checkpoint:
     if "carry" in meta:
         parts = tuple(backend.to_device(arrays[f"carry/{k}"]) for k in range(meta["carry"]["n"]))
         carry = parts if meta["carry"]["tuple"] else parts[0]
-    return Checkpoint(model=model, meta=meta, optimizer_state=optimizer_state, carry=carry)
+    ckpt = Checkpoint(model=model, meta=meta, optimizer_state=optimizer_state, carry=carry)
+    ckpt.restore_frozen(model)
+    return ckpt

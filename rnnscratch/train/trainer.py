@@ -107,7 +107,7 @@ class Trainer:
         if not math.isfinite(norm):
             # the parameter whose share of the norm is not finite (its entries may all be finite, their squares not)
             name = next((n for n, p in self.model.named_parameters()
-                         if not math.isfinite(float((p.grad * p.grad).sum()))), "?")
+                         if p.requires_grad and not math.isfinite(float((p.grad * p.grad).sum()))), "?")
             raise NonFiniteError(f"non-finite gradient in parameter '{name}' {where}; lower the learning rate "
                                  "or clip gradients")
         if self.clip is not None:
@@ -235,12 +235,13 @@ class Trainer:
                                extra=self.extra, epoch_sums=position.tally.to_dict() if inside else None)
 
     def resume(self, path):
-        """Load weights, optimizer, schedule, generators, history and position from a checkpoint."""
+        """Load weights, frozen flags, optimizer, schedule, generators, history and position from a checkpoint."""
         ckpt = load_checkpoint(path, dtype=self.model.parameters()[0].data.dtype)
         if ckpt.meta["model"] != type(self.model).__name__ or ckpt.meta["config"] != self.model.config:
             raise ValueError(f"{path} holds a {ckpt.meta['model']} with config {ckpt.meta['config']}, "
                              f"not this {type(self.model).__name__} with {self.model.config}")
         self.model.load_state_dict(ckpt.model.state_dict())
+        ckpt.restore_frozen(self.model)                 # a frozen parameter stays frozen in the resumed run
         ckpt.restore_optimizer(self.optimizer)
         ckpt.restore_generators(self.model)
         if self.scheduler is not None and "scheduler" in ckpt.meta:

@@ -131,3 +131,37 @@ def test_load_state_dict_refuses_non_finite_values():
     with pytest.raises(ValueError, match="parameter 'weight' holds NaN or inf"):
         layer.load_state_dict(state)
     np.testing.assert_array_equal(layer.weight.data, before)
+
+
+# -- frozen parameters and pretrained embeddings ----------------------------------------------------
+def test_requires_grad_defaults_to_true_and_requires_grad_freezes_a_whole_module():
+    model = nn.SequenceClassifier(10, 3, embed_dim=4, hidden_size=5)
+    assert all(p.requires_grad for p in model.parameters())
+    assert model.embedding.requires_grad_(False) is model.embedding
+    frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
+    assert frozen == ["embedding.weight"]
+    assert model.num_parameters(trainable_only=True) == model.num_parameters() - 10 * 4
+    assert "requires_grad=False" in repr(model.embedding.weight)
+    model.requires_grad_()
+    assert all(p.requires_grad for p in model.parameters())
+    assert not nn.Parameter(np.zeros(2), requires_grad=False).requires_grad
+
+
+def test_embedding_from_pretrained_copies_the_table_and_freezes_it_like_torch():
+    table = np.arange(12, dtype=np.float64).reshape(4, 3)
+    emb = nn.Embedding.from_pretrained(table, padding_idx=0)
+    table[1] = -1                                                # a copy: the caller's array is not shared
+    assert (emb.num_embeddings, emb.embedding_dim, emb.weight.requires_grad) == (4, 3, False)
+    np.testing.assert_array_equal(emb.weight.data, np.arange(12).reshape(4, 3))   # padding row kept as given
+    out = emb(np.array([[1, 0], [3, 3]]))
+    emb.backward(np.ones_like(out))
+    np.testing.assert_array_equal(emb.weight.grad, 0)            # frozen: no gradient computed
+    assert nn.Embedding.from_pretrained(table, freeze=False).weight.requires_grad
+    with pytest.raises(ValueError, match=r"embeddings: expected shape \(\?, \?\), got \(4,\)"):
+        nn.Embedding.from_pretrained(np.zeros(4))
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(table), padding_idx=0)
+    np.testing.assert_array_equal(nn.Embedding.from_pretrained(table, padding_idx=0).weight.data,
+                                  theirs.weight.detach().numpy())
+    assert theirs.weight.requires_grad is False
+

@@ -389,3 +389,62 @@ def test_clipping_thresholds_are_checked_before_training(kwargs):
     name = next(iter(kwargs))
     with pytest.raises(ValueError, match=rf"{name}: expected a finite number > 0, or None for no clipping"):
         Trainer(model, optim.SGD(model.parameters(), lr=0.1), "classify", **kwargs)
+
+
+# -- frozen parameters ---------------------------------------------------------------------------------
+def test_a_frozen_embedding_stays_bit_identical_through_training_checkpoints_and_resume(tmp_path):
+    model = make_classifier()
+    model.embedding.weight.requires_grad = False
+    frozen = model.embedding.weight.data.copy()
+    trained = model.head.weight.data.copy()
+    make_trainer(model, out_dir=tmp_path).fit(data_for_epoch, classify_batches(7, n_batches=2), epochs=2)
+    np.testing.assert_array_equal(model.embedding.weight.data, frozen)
+    assert not np.array_equal(model.head.weight.data, trained)          # the rest did train
+    for name in ("last.npz", "best.npz"):
+        ckpt = load_checkpoint(tmp_path / name)
+        assert ckpt.meta["frozen"] == ["embedding.weight"]
+        assert not ckpt.model.embedding.weight.requires_grad and ckpt.model.head.weight.requires_grad
+        np.testing.assert_array_equal(ckpt.model.embedding.weight.data, frozen)
+    fresh = make_classifier(seed=1)                        # built without the flag: resuming restores it
+    trainer = make_trainer(fresh, out_dir=tmp_path)
+    trainer.resume(tmp_path / "last.npz")
+    assert not fresh.embedding.weight.requires_grad
+    trainer.fit(data_for_epoch, epochs=3)
+    np.testing.assert_array_equal(fresh.embedding.weight.data, frozen)
+
+
+def test_a_checkpoint_naming_a_frozen_parameter_its_model_lacks_is_refused(tmp_path):
+    model = make_classifier()
+    path = save_checkpoint(tmp_path / "c.npz", model)
+    assert load_checkpoint(path).meta["frozen"] == []
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["frozen"] = ["embedding.wieght"]
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(CheckpointError, match="lists the frozen parameter 'embedding.wieght'"):
+        load_checkpoint(tmp_path / "bad.npz")
+    meta["frozen"] = "embedding.weight"
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(CheckpointError, match="its list of frozen parameters is 'embedding.weight'"):
+        load_checkpoint(tmp_path / "bad.npz")
+    del meta["frozen"]                                      # written before the flag was recorded: all trainable
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "old.npz", **arrays)
+    assert all(p.requires_grad for p in load_checkpoint(tmp_path / "old.npz").model.parameters())
+
+
+def test_a_non_finite_gradient_in_a_frozen_parameter_does_not_stop_training_but_a_trainable_one_does():
+    model = make_classifier()
+    model.embedding.weight.requires_grad = False
+    trainer = make_trainer(model)
+    model.zero_grad()
+    model.embedding.weight.grad[...] = np.nan              # never read: frozen gradients are ignored
+    before = model.embedding.weight.data.copy()
+    trainer._update(0.5)
+    np.testing.assert_array_equal(model.embedding.weight.data, before)
+    model.head.bias.grad[0] = np.inf
+    with pytest.raises(NonFiniteError, match="non-finite gradient in parameter 'head.bias'"):
+        trainer._update(0.5)
