@@ -251,10 +251,12 @@ class Trainer:
                     row = {"kind": "epoch", "epoch": self.epoch + 1, "step": None, "lr": self.optimizer.lr,
                            "seconds": None}
                     # a callable's batches may come from a generator; the callable (a BucketIterator) knows their number
-                    row.update(self.train_epoch(batches, total=len(train_data) if hasattr(train_data, "__len__") else None))
+                    total = len(train_data) if hasattr(train_data, "__len__") else None
+                    row.update(self.train_epoch(batches, total=total))
                     row.update(step=self.step, seconds=self._seconds_trained() + row["train_seconds"])
                     if val_data is not None:
-                        val = self.evaluate(val_data(self.epoch) if callable(val_data) else val_data, desc="validation")
+                        val = self.evaluate(val_data(self.epoch) if callable(val_data) else val_data,
+                                            desc="validation")
                         row.update({f"val_{k}": v for k, v in val.items()})
                     self._stop.at_boundary = False        # the epoch's bookkeeping: no position describes it
                     self.position.next_epoch()
