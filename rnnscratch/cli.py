@@ -1,6 +1,6 @@
 """The command line: ``rnnscratch COMMAND [options]`` (also ``python -m rnnscratch``).
 
-Commands: train, evaluate, predict, sample, gradcheck, bench. Every error ends with one line on stderr
+Commands: train, evaluate, predict, sample, plot, gradcheck, bench. Every error ends with one line on stderr
 naming the cause, never a traceback (``rnnscratch --debug COMMAND`` adds it): exit status 2 when the
 input is refused (an option out of range, a missing or malformed file, a data set a classifier cannot
 learn from, a damaged or non-finite checkpoint, an output folder in use or holding another run's
@@ -19,9 +19,10 @@ import traceback
 import warnings
 
 from . import __version__, backend
-from .app import inference, selfcheck, training
+from .app import inference, plots, selfcheck, training
 from .app.config import (FORMATS, LABELLED_FORMATS, NAMED_SOURCES, SCHEDULES, TASK_DEFAULTS, TASKS, ConfigError,
                          TrainConfig, read_settings)
+from .app.run_folder import describe_results
 from .data import TOKENIZERS
 from .functional.cells import CELL_NAMES
 from .gradcheck import DEFAULT_TOLERANCE
@@ -86,7 +87,7 @@ def _cmd_train(args) -> int:
     elif "val_loss" in metrics:
         print(f"validation loss {metrics['val_loss']:.4f} nats/token (perplexity {metrics['val_perplexity']:.2f})  "
               f"({metrics['steps']} steps, {metrics['train_seconds']:.1f} s, {metrics['tokens_per_second']:.0f} tokens/s)")
-    print(f"checkpoints, history and metrics.json in {config.out}")
+    print("\n".join(describe_results(config.out, config.task)))
     return 0
 
 
@@ -198,14 +199,21 @@ def _add_train(sub):
                                     "is needed (--epochs, --steps, --patience may change)")
     g.add_argument("--config", help="train with the options of a settings file (a run folder's settings.json); "
                                     "options given on the command line override it")
-    g.add_argument("--quiet", action="store_true", help="no progress output")
+    g.add_argument("--quiet", action="store_true", help="no progress output (no bars, lines or per-epoch "
+                                                        "reports); the result and the closing message remain")
+    g.add_argument("--log-every", type=int, metavar="N",
+                   help="history.json gets a row every N optimizer steps (training loss since the previous row, "
+                        "learning rate, time), besides one per epoch. Progress: on a terminal, a bar per epoch and "
+                        "per evaluation with the total, ETA, loss, accuracy or perplexity and tokens/s; when "
+                        "stderr is not a terminal (a log file, CI), a plain line every N steps instead, and one "
+                        "every 10 s of a long evaluation. None: about 10 rows an epoch, at most 50 steps apart")
     _with_task_defaults(p)
     p.set_defaults(func=_cmd_train, train_parser=p)
 
 
 # -- evaluate / predict / sample / gradcheck / bench ---------------------------------------------
 def _cmd_evaluate(args) -> int:
-    m = inference.evaluate(args.checkpoint, data=args.data, fmt=args.format, split=args.split)
+    m = inference.evaluate(args.checkpoint, data=args.data, fmt=args.format, split=args.split, quiet=args.quiet)
     if "accuracy" in m:
         print(f"accuracy {100 * m['accuracy']:.2f}%  loss {m['loss']:.4f}  ({m['examples']} examples)\n")
         print(inference.format_confusion(m["confusion"], m["labels"]))
@@ -243,6 +251,11 @@ def _cmd_predict(args) -> int:
     texts = _read_texts(args)
     for text, (label, p, _) in zip(texts, inference.predict(args.checkpoint, texts)):
         print(f"{label}\t{p:.4f}\t{text}")
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    print(f"curves of {args.run_dir} drawn into {plots.plot_run(args.run_dir, args.out, args.overwrite)}")
     return 0
 
 
@@ -290,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS)
     p.add_argument("--split", choices=inference.SPLITS, default="test",
                    help="which split (lm: test means the held-out end of the text)")
+    p.add_argument("--quiet", action="store_true", help="no progress output (a bar on a terminal, else a line "
+                                                        "every 10 s)")
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("predict", formatter_class=_Formatter, help="label and probability for texts",
                        description="Classify each TEXT (or each line of --file, or of standard input) with a "
@@ -309,6 +324,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=_positive_int, help="sample only among the k most likely tokens")
     p.add_argument("--seed", type=int, help="makes the sample reproducible")
     p.set_defaults(func=_cmd_sample)
+    p = sub.add_parser("plot", formatter_class=_Formatter, help="draw a run's training curves (PNG)",
+                       description="Draw the loss and the accuracy (classifiers) or perplexity (language models) "
+                                   "of a training run, finished or interrupted, against optimizer steps, from "
+                                   "its history.json. Needs matplotlib: pip install 'rnnscratch[plot]'.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of a training run (e.g. runs/classify)")
+    p.add_argument("--out", metavar="FILE.png", help="where to write the PNG (default: RUN_DIR/history.png, "
+                                                      "redrawn from the same history)")
+    p.add_argument("--overwrite", action="store_true", help="replace --out FILE.png when it exists")
+    p.set_defaults(func=_cmd_plot)
     g = sub.add_parser("gradcheck", formatter_class=_Formatter, help="prove every backward pass against finite differences",
                        description=f"Gradient-check every registered recurrent cell ({', '.join(CELL_NAMES)}; "
                                    "with and without variable lengths), linear, embedding, dropout and both "
@@ -366,6 +390,8 @@ def explain(exc) -> tuple:
     from .train import CheckpointError, NonFiniteError
     if isinstance(exc, NonFiniteError):
         return EXIT_FAILED, f"training stopped: {exc}"
+    if isinstance(exc, plots.PlotExtraMissing):
+        return EXIT_BAD_INPUT, str(exc)
     if isinstance(exc, KeyError) and exc.args:
         return EXIT_BAD_INPUT, str(exc.args[0])
     if isinstance(exc, (DataError, DownloadError, CheckpointError, backend.BackendError, FileNotFoundError,

@@ -7,28 +7,46 @@ from __future__ import annotations
 
 import numpy
 from matplotlib.figure import Figure
+from matplotlib.ticker import FormatStrFormatter
 
 from . import backend
+from .train.history import epoch_rows, step_rows
 
 
 def training_curves(history):
-    """Loss (train and validation) and, when present, accuracy per epoch, from a Trainer's history."""
-    epochs = [h["epoch"] for h in history]
-    has_acc = any("train_accuracy" in h or "val_accuracy" in h for h in history)
-    fig = Figure(figsize=(10 if has_acc else 5.5, 3.8), layout="constrained")
-    axes = fig.subplots(1, 2 if has_acc else 1, squeeze=False)[0]
-    for key, label in (("train_loss", "train"), ("val_loss", "validation")):
-        if any(key in h for h in history):
-            axes[0].plot(epochs, [h.get(key, numpy.nan) for h in history], marker="o", label=label)
-    axes[0].set(xlabel="epoch", ylabel="cross-entropy (nats)", title="loss")
-    axes[0].legend()
-    if has_acc:
-        for key, label in (("train_accuracy", "train"), ("val_accuracy", "validation")):
-            if any(key in h for h in history):
-                axes[1].plot(epochs, [100 * h.get(key, numpy.nan) for h in history], marker="o", label=label)
-        axes[1].set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
-        axes[1].legend()
-    for ax in axes:
+    """Loss, and accuracy (classifiers) or perplexity (language models), of a run against optimizer steps.
+
+    ``history``: the rows of a run's ``history.json`` (:mod:`rnnscratch.train.history`: training metrics
+    every N steps, validation metrics at each epoch's end) or a Trainer's per-epoch ``history``. The
+    training curve comes from the step rows (from the epoch rows when there are none), the validation
+    curve from the epoch rows. A history whose rows have no ``step`` (written before step rows existed)
+    is drawn against the epoch.
+    """
+    steps, epochs = step_rows(history), epoch_rows(history)
+    x = "step" if all("step" in row for row in history) else "epoch"
+    has = lambda metric: any(f"{part}_{metric}" in row for row in history for part in ("train", "val"))  # noqa: E731
+    second = next((metric for metric in ("accuracy", "perplexity") if has(metric)), None)
+    panels = [("loss", "cross-entropy (nats)", 1)] + \
+        {"accuracy": [("accuracy", "accuracy (%)", 100)], "perplexity": [("perplexity", "perplexity (log scale)", 1)],
+         None: []}[second]
+    fig = Figure(figsize=(5.5 * len(panels), 3.8), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (metric, ylabel, scale) in zip(axes, panels):
+        for rows, part, label in ((steps or epochs, "train", "train"), (epochs, "val", "validation")):
+            rows = [row for row in rows if f"{part}_{metric}" in row]
+            if rows:                # validation points always marked; a long training curve is a line
+                marker = "o" if part == "val" or len(rows) <= 30 else None
+                ax.plot([row[x] for row in rows], [scale * row[f"{part}_{metric}"] for row in rows], "-",
+                        marker=marker, markersize=4, label=label)
+        if x == "step" and 1 < len(epochs) <= 30:          # where each epoch ended
+            for row in epochs[:-1]:
+                ax.axvline(row["step"], color="0.85", linewidth=0.8, zorder=0)
+        if metric == "perplexity":
+            ax.set_yscale("log")
+            for axis_ticks in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+                axis_ticks(FormatStrFormatter("%g"))          # 2, 3, 4, 6, 10 rather than 6 x 10^0
+        ax.set(xlabel="optimizer step" if x == "step" else "epoch", ylabel=ylabel, title=metric)
+        ax.legend()
         ax.grid(alpha=0.3)
     return fig
 

@@ -125,6 +125,19 @@ CASES = [
     Case("sample-empty-prefix", "sample {w}/lm/last.npz --prefix ''", 2, ("--prefix ''", "no char token")),
 ]
 
+# progress and plots (issue 16): --log-every, and `rnnscratch plot RUN_DIR` on folders that hold no drawable run
+CASES += [
+    Case("log-every-0", "train --log-every 0 --out {t}/o", 2, ("--log-every 0", "positive integer")),
+    Case("plot-run-dir-missing", "plot {t}/missing", 2, ("RUN_DIR", "missing", "no such folder")),
+    Case("plot-run-dir-is-a-file", "plot {w}/corpus.txt", 2, ("RUN_DIR", "corpus.txt", "is a file")),
+    Case("plot-no-history", "plot {w}/names", 2, ("RUN_DIR", "names", "no history.json")),
+    Case("plot-history-not-json", "plot {w}/badhistory", 2, ("history.json", "not valid JSON")),
+    Case("plot-history-empty", "plot {w}/emptyhistory", 2, ("RUN_DIR", "holds no rows")),
+    Case("plot-out-not-png", "plot {w}/cls --out {t}/curves.jpg", 2, ("--out", "curves.jpg", ".png")),
+    Case("plot-out-no-folder", "plot {w}/cls --out {t}/no/such/curves.png", 2, ("--out", "no folder")),
+    Case("plot-out-exists", "plot {w}/cls --out {w}/exists.png", 2, ("--out", "exists already", "--overwrite")),
+]
+
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
@@ -161,6 +174,10 @@ def workspace(tmp_path_factory):
     (w / "names" / "Italian.txt").write_text("Rossi\nRusso\nFerrari\nRomano\n" * 3)
     (w / "cache" / "tinyshakespeare").mkdir(parents=True)
     (w / "cache" / "tinyshakespeare" / "input.txt").write_text("my own corpus, not tinyshakespeare\n")
+    for name, text in (("badhistory", "[{\"kind\": \"step\", "), ("emptyhistory", "[]")):
+        (w / name).mkdir()
+        (w / name / "history.json").write_text(text)
+    (w / "exists.png").write_bytes(b"a picture someone keeps")
     return w
 
 

@@ -1,6 +1,7 @@
 """The command line: the main job, smoke runs of every command, and bad input (exit 2, one line)."""
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -11,6 +12,9 @@ from rnnscratch.app.config import FORMATS, TASKS
 from rnnscratch.cli import build_parser, main
 from rnnscratch.functional.cells import CELL_NAMES
 from rnnscratch.optim import OPTIMIZERS
+from rnnscratch.train import epoch_rows, step_rows
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def run(*argv, cwd=None):
@@ -71,7 +75,7 @@ def test_char_classifier_on_a_class_folder_with_tbptt_and_resume(tmp_path):
                  "--out", str(tmp_path / "n"), "--quiet"]) == 0
     assert main(["train", *names_task, "--hidden", "8", "--epochs", "3", "--bptt", "3",
                  "--out", str(tmp_path / "n"), "--resume", str(tmp_path / "n" / "last.npz"), "--quiet"]) == 0
-    assert len(json.loads((tmp_path / "n" / "history.json").read_text())) == 3
+    assert len(epoch_rows(json.loads((tmp_path / "n" / "history.json").read_text()))) == 3
     assert not (tmp_path / "n" / "best.npz").exists()      # 12 names are too few for a validation part
     done = run("predict", tmp_path / "n", "Rossini")          # a run folder: its best.npz, else its last.npz
     assert done.returncode == 0 and done.stdout.split("\t")[0] in ("English", "Italian")
@@ -148,11 +152,106 @@ def test_choices_come_from_their_one_home():
     assert tuple(choices["dtype"]) == backend.FLOAT_DTYPES
 
 
+# -- progress, history, plots and the closing message (issue 16) -------------------------------------
+def png_size(path):
+    """(width, height) of a PNG file, asserting that it is one (signature, then the IHDR chunk)."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR", path
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_the_closing_message_lists_every_file_written_and_commands_that_work(sentiment_run):
+    out, done = sentiment_run
+    lines = done.stdout.splitlines()
+    listed = next(line for line in lines if line.startswith(f"files in {out}: ")).split(": ", 1)[1].split(", ")
+    assert sorted(listed) == sorted(p.name for p in out.iterdir())       # every file there, and only those
+    assert {"best.npz", "last.npz", "history.json", "history.csv", "metrics.json"} <= set(listed)
+    commands = [line.split("#")[0].split() for line in lines[lines.index("next:") + 1:]]
+    assert [c[:2] for c in commands] == [["rnnscratch", "evaluate"], ["rnnscratch", "predict"], ["rnnscratch", "plot"]]
+    for command in commands:                                              # each one runs as printed
+        argv = shlex.split(" ".join(command[1:]))
+        if argv[0] == "plot":
+            argv += ["--out", str(out.parent / "closing-message.png")]   # leave the run's own history.png be
+        again = run(*argv)
+        assert again.returncode == 0, (command, again.stderr)
+
+
+def test_plot_draws_a_run_from_its_history_and_refuses_to_replace_a_file(sentiment_run, tmp_path, capsys):
+    out, _ = sentiment_run
+    png = tmp_path / "curves.png"
+    assert main(["plot", str(out), "--out", str(png)]) == 0
+    assert f"drawn into {png}" in capsys.readouterr().out
+    width, height = png_size(png)
+    assert width > 2 * height > 400                        # two panels side by side
+    before = png.read_bytes()
+    assert main(["plot", str(out), "--out", str(png)]) == 2
+    assert "exists already; add --overwrite" in capsys.readouterr().err and png.read_bytes() == before
+    assert main(["plot", str(out), "--out", str(png), "--overwrite"]) == 0
+
+
+def test_plot_draws_an_interrupted_run_and_an_old_per_epoch_history(sentiment_run, tmp_path):
+    rows = json.loads((sentiment_run[0] / "history.json").read_text())
+    interrupted = tmp_path / "interrupted"                 # stopped in its first epoch: step rows only
+    interrupted.mkdir()
+    (interrupted / "history.json").write_text(json.dumps([r for r in rows if r["epoch"] == 1 and r["kind"] == "step"]))
+    old = tmp_path / "old"                                 # written before step rows: epoch rows, no kind, no step
+    old.mkdir()
+    (old / "history.json").write_text(json.dumps([{k: v for k, v in r.items() if k not in ("kind", "step", "seconds")}
+                                                  for r in epoch_rows(rows)]))
+    for run_dir in (interrupted, old):
+        assert main(["plot", str(run_dir)]) == 0
+        assert png_size(run_dir / "history.png")[0] > 0
+
+
+def test_without_matplotlib_plot_says_how_to_install_it_and_train_warns(tmp_path, monkeypatch, capsys):
+    for name in [n for n in sys.modules if n.startswith("matplotlib.")] + ["rnnscratch.viz"]:
+        monkeypatch.delitem(sys.modules, name, raising=False)          # forget what earlier tests imported
+    monkeypatch.setitem(sys.modules, "matplotlib", None)              # as if not installed
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "1", "--hidden", "4", "--embed", "4", "--limit", "300", "--quiet",
+                 "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ("rnnscratch train: warning: history.png not drawn: matplotlib is not installed; "
+                            "pip install 'rnnscratch[plot]'\n")
+    assert not (out / "history.png").exists() and "history.png" not in captured.out
+    assert main(["plot", str(out)]) == 2
+    assert capsys.readouterr().err == ("rnnscratch plot: error: drawing needs matplotlib, which is not installed; "
+                                       "pip install 'rnnscratch[plot]'\n")
+    assert not (out / "history.png").exists()
+
+
+def test_log_every_prints_a_plain_line_every_n_steps_when_stderr_is_not_a_terminal(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "2", "--hidden", "4", "--embed", "4", "--limit", "300", "--log-every", "3",
+                 "--out", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()               # captured: not a terminal, so plain lines
+    steps = json.loads((out / "metrics.json").read_text())["steps"]
+    logged = [int(line.split("  step ")[1].split()[0]) for line in err if "  step " in line]
+    assert logged == list(range(3, steps + 1, 3)) and len(logged) >= 3
+    rows = json.loads((out / "history.json").read_text())
+    assert [row["step"] for row in step_rows(rows)] == logged
+    assert all(line.startswith("epoch ") and "/" in line.split("  ")[1] and "left" in line for line in err
+               if "  step " in line)                           # batch k/total, elapsed and time left
+
+
+def test_a_language_models_history_has_step_rows(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat. the dog sat on the log.\n" * 40)
+    assert main(["train", "--task", "lm", "--data", str(corpus), "--hidden", "8", "--embed", "4", "--layers", "1",
+                 "--max-len", "10", "--batch-size", "4", "--steps", "7", "--log-every", "2", "--quiet",
+                 "--out", str(tmp_path / "lm")]) == 0
+    rows = json.loads((tmp_path / "lm" / "history.json").read_text())
+    assert [(row["kind"], row["step"]) for row in rows] == [("step", 2), ("step", 4), ("step", 6), ("epoch", 7)]
+    assert all("train_perplexity" in row and "lr" in row and "seconds" in row for row in rows)
+    assert "val_perplexity" in rows[-1]
+
+
 def test_help_explains_every_option():
     done = run("train", "--help")
     for option in ("--task", "--data", "--test-data", "--test-split", "--bptt", "--k1", "--k2", "--clip",
                    "--optimizer", "--lr", "--epochs", "--batch-size", "--max-len", "--vocab-size", "--min-freq",
-                   "--seed", "--backend", "--dtype", "--out", "--resume", "--bidirectional", "--dropout"):
+                   "--seed", "--backend", "--dtype", "--out", "--resume", "--bidirectional", "--dropout",
+                   "--log-every"):
         assert option in done.stdout
 
 

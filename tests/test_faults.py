@@ -17,7 +17,7 @@ import pytest
 
 from rnnscratch import optim
 from rnnscratch.cli import main
-from rnnscratch.train import load_checkpoint
+from rnnscratch.train import epoch_rows, load_checkpoint
 
 # One step per epoch: 24 examples -> 17 train, 2 validation, 5 test; all in one batch.
 ROWS = "\n".join(["text,label"] + [f"{'good' if k % 2 else 'bad'} day {k},{'pos' if k % 2 else 'neg'}"
@@ -60,7 +60,7 @@ def test_weights_made_non_finite_at_an_epoch_end_stop_the_run_and_keep_the_last_
                           "'embedding.weight' non-finite") and "\n" not in err
     assert assert_every_checkpoint_loads(out) == ["best.npz", "last.npz"]
     assert load_checkpoint(out / "last.npz").meta["epoch"] == 1              # the last good epoch
-    assert len(json.loads((out / "history.json").read_text())) == 1
+    assert len(epoch_rows(json.loads((out / "history.json").read_text()))) == 1
     assert not (out / "metrics.json").exists() and strays(out) == []
 
 
@@ -97,7 +97,7 @@ def test_an_earlier_runs_results_are_replaced_only_with_overwrite_and_resume_con
     assert "--overwrite: deleted the earlier run's" in capsys.readouterr().err
     assert assert_every_checkpoint_loads(out) == ["last.npz"]
     assert main([*train_args, "--epochs", "2", "--val-split", "0", "--resume", str(out / "last.npz")]) == 0
-    assert len(json.loads((out / "history.json").read_text())) == 2
+    assert len(epoch_rows(json.loads((out / "history.json").read_text()))) == 2
     umask = os.umask(0)
     os.umask(umask)
     modes = {name: (out / name).stat().st_mode & 0o777 for name in ("last.npz", "history.json", "metrics.json")}
@@ -200,5 +200,5 @@ def test_sigkill_while_writing_a_checkpoint_leaves_loadable_ones_and_the_next_st
     assert load_checkpoint(out / "last.npz").meta["epoch"] == 1
     assert main([*train_args, "--epochs", "3", "--out", str(out), "--resume", str(out / "last.npz")]) == 0
     assert strays(out) == [] and not (out / ".lock").exists()
-    assert len(json.loads((out / "history.json").read_text())) == 3
+    assert len(epoch_rows(json.loads((out / "history.json").read_text()))) == 3
     assert_every_checkpoint_loads(out)

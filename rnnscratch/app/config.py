@@ -68,7 +68,7 @@ UNTIL_STEPS = 10**9
 
 # What a resumed run may change: how long it runs, where and how it reports, which array library computes.
 # Every other option must be the checkpoint's run's (else resuming is not continuing).
-RESUME_MAY_CHANGE = ("epochs", "steps", "patience", "quiet", "out", "resume", "overwrite", "backend")
+RESUME_MAY_CHANGE = ("epochs", "steps", "patience", "quiet", "out", "resume", "overwrite", "backend", "log_every")
 
 # Options of one invocation, not of the run: not recorded in settings.json or checkpoints, not read by --config
 # or --resume (where to write, whether to replace, how loud, which array library computes).
@@ -96,7 +96,7 @@ def _count(v):
 _RANGES = {
     **{name: (_count, "a positive integer") for name in (
         "max_len", "min_freq", "limit", "layers", "hidden", "bptt", "k1", "k2", "epochs", "steps",
-        "batch_size", "patience")},
+        "batch_size", "patience", "log_every")},
     "vocab_size": (lambda v: _count(v) and v >= 3, "an integer >= 3 (two special tokens and a word)"),
     "embed": (lambda v: _count(v) or v == 0, "an integer >= 0 (0: one-hot tokens, --task lm only)"),
     "test_split": (lambda v: _finite(v) and 0 <= v < 1, "a fraction in [0, 1) (0: no test part)"),
@@ -135,7 +135,9 @@ class TrainConfig:
       this many updates), ``batch_size``, ``patience`` (early stopping), ``seed``.
     * machine and output: ``backend``, ``dtype`` (None: ``RNNSCRATCH_BACKEND``/``RNNSCRATCH_DTYPE``, else
       numpy/float32), ``out`` (folder; None: the resumed checkpoint's folder, else ``runs/<task>``),
-      ``overwrite`` (replace an earlier run's results in ``out``), ``resume`` (a checkpoint), ``quiet``.
+      ``overwrite`` (replace an earlier run's results in ``out``), ``resume`` (a checkpoint), ``quiet``,
+      ``log_every`` (a history row and, when stderr is not a terminal, a progress line every N optimizer
+      steps; None: about ten an epoch, at most 50 steps apart).
 
     :meth:`resolved` checks every option (:class:`ConfigError` naming it as the command line does).
     """
@@ -181,6 +183,7 @@ class TrainConfig:
     overwrite: bool = False
     resume: str | None = None
     quiet: bool = False
+    log_every: int | None = None
 
     def resolved(self) -> TrainConfig:
         """A copy with the task's and the environment's defaults filled in and every option checked

@@ -112,18 +112,19 @@ def sample(path, prefix, length, temperature=1.0, top_k=None, seed=None) -> str:
     return tokenizer.detokenize(tokens + vocab.decode(ids))
 
 
-def evaluate(path, data=None, fmt=None, split="test") -> dict:
+def evaluate(path, data=None, fmt=None, split="test", quiet=False) -> dict:
     """The trained model's metrics on ``split`` (``"train"`` or ``"test"``) of its own data or of ``data``.
 
     Classifiers: ``loss``, ``accuracy``, ``confusion`` (C, C), ``examples`` and ``labels``. Language
     models: ``loss`` and ``perplexity``; ``"test"`` is the held-out end of the text used in training.
     The run's own CSV/TSV data is read with the run's columns and cut to the run's ``--limit`` (the same
     seeded subset as in training); the columns of ``data`` are guessed.
+    Progress on stderr (:mod:`rnnscratch.train.progress`) unless ``quiet``.
     """
     check_choice("split", split, SPLITS)
     trained = load_trained(path)
     run = trained.run
-    trainer = Trainer(trained.model, None, run.task, quiet=True)
+    trainer = Trainer(trained.model, None, run.task, quiet=quiet)
     source = data or run.data
     if run.task == "lm":
         train_text, held_out = split_corpus(datasets.text_corpus(source, "all"), run.val_split)
@@ -131,7 +132,7 @@ def evaluate(path, data=None, fmt=None, split="test") -> dict:
         batches = stream_eval_batches(ids, run.batch_size, run.max_len)
         if batches is None:
             raise DataError(f"{source}: the {split} part of the text ({len(ids)} tokens) is too short to evaluate")
-        return trainer.evaluate(batches)
+        return trainer.evaluate(batches, desc=split)
     columns = (run.text_column, run.label_column) if data is None else (None, None)
     if data is None and split == "test" and run.test_data:
         dataset = read_labelled(run.test_data, run.test_format, columns=columns)
@@ -141,7 +142,7 @@ def evaluate(path, data=None, fmt=None, split="test") -> dict:
         dataset = limit(dataset, run.options().get("limit"), run.seed + (split == "test"))
     dataset = relabel(dataset, run.label_names, source)
     batches = classification_batches(dataset, trained.tokenizer, trained.vocab, EVAL_BATCH_SIZE, run.max_len)
-    metrics = trainer.evaluate(list(batches(0)), num_classes=len(run.label_names))
+    metrics = trainer.evaluate(list(batches(0)), num_classes=len(run.label_names), desc=split)
     metrics.update({"examples": len(dataset), "labels": run.label_names})
     return metrics
 

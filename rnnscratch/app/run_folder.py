@@ -7,11 +7,14 @@ unless ``overwrite`` (then they are deleted, and said so, when the run is ready 
 and model are built, so a run refused for its data deletes nothing) or the run resumes a checkpoint of
 that folder, and sweeps the temporary files that a killed writer left there. A folder it created is removed
 again if the run leaves nothing in it (a run refused for its data leaves no empty folder behind).
+
+:func:`describe_results` closes a run: the files it left in the folder and the commands that use them.
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import sys
 from dataclasses import dataclass
 
@@ -69,6 +72,29 @@ class RunFolder:
         if self.earlier:
             print(f"--overwrite: deleted the earlier run's {', '.join(self.earlier)} in {self.path}", file=sys.stderr)
         self.earlier = []
+
+
+def written_files(out) -> list:
+    """The result files (:data:`RESULT_FILES`) present in the folder ``out``, in that order."""
+    return [name for name in RESULT_FILES if os.path.isfile(os.path.join(out, name))]
+
+
+def describe_results(out, task) -> list:
+    """The closing lines of a run: the files in ``out`` and the commands that use them (``task``:
+    ``"classify"`` or ``"lm"``)."""
+    files = written_files(out)
+    lines = [f"files in {out}: {', '.join(files) if files else 'none'}"]
+    checkpoint = next((name for name in ("best.npz", "last.npz", "interrupted.npz") if name in files), None)
+    if checkpoint is None:
+        return lines
+    path, lm = shlex.quote(os.path.join(out, checkpoint)), task == "lm"
+    commands = [(f"rnnscratch evaluate {path}",
+                 "loss and perplexity on the held-out text" if lm else "accuracy and confusion matrix on the test set"),
+                (f"rnnscratch sample {path} --length 300", "generate text (--prefix: from your own start)") if lm else
+                (f"rnnscratch predict {path} 'a text to classify'", "label and probability"),
+                (f"rnnscratch plot {shlex.quote(out)}", "draw the curves of history.json into a PNG")]
+    width = max(len(command) for command, _ in commands)
+    return lines + ["next:"] + [f"  {command.ljust(width)}  # {why}" for command, why in commands]
 
 
 def _make_folders(out, created):

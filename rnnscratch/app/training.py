@@ -6,7 +6,8 @@ replaced unasked), checks that a resumed run continues the checkpoint's, prepare
 :class:`~rnnscratch.app.config.TrainConfig`, fits with :class:`~rnnscratch.train.Trainer` (which writes
 ``last.npz``, ``best.npz``, ``history.json``/``.csv`` into ``config.out``, each checkpoint carrying the
 run's :class:`~rnnscratch.app.config.RunInfo`), evaluates the best weights, and writes ``metrics.json``
-and ``history.png`` next to them.
+and ``history.png`` (:mod:`rnnscratch.app.plots`; a warning instead when matplotlib is not installed)
+next to them.
 """
 from __future__ import annotations
 
@@ -14,15 +15,17 @@ import dataclasses
 import json
 import os
 import time
+import warnings
 
 import numpy
 
 from .. import backend, nn, optim
-from ..files import atomic_open, atomic_write
+from ..files import atomic_write
 from ..train import CheckpointError, Trainer, TruncatedBPTT, load_checkpoint
 from .config import ConfigError, RunInfo, TrainConfig, auto_epochs, resume_conflicts, write_settings
 from .data import prepare
 from .embeddings import prepare_embedding
+from .plots import HISTORY_PNG, PLOT_EXTRA, PlotExtraMissing, draw_history
 from .run_folder import run_folder
 
 
@@ -82,7 +85,7 @@ def train(config: TrainConfig) -> dict:
         run_info = RunInfo.of_run(c, data.label_names)
         trainer = Trainer(model, optimizer, c.task, bptt=build_bptt(c), clip=c.clip or None, scheduler=scheduler,
                           out_dir=c.out, patience=c.patience, vocab=data.vocab.to_dict(), quiet=c.quiet,
-                          extra=run_info.to_dict(), max_steps=c.steps)
+                          extra=run_info.to_dict(), max_steps=c.steps, log_every=c.log_every)
         if c.resume:
             trainer.resume(c.resume)
         if not c.quiet:
@@ -105,11 +108,14 @@ def train(config: TrainConfig) -> dict:
                    "train_seconds": train_seconds,
                    "tokens_per_second": float(numpy.mean([h["tokens_per_second"] for h in trainer.history])),
                    "parameters": model.num_parameters()}
-        for part, batches in (("val", data.val), ("test", data.test)):
+        for part, desc, batches in (("val", "validation", data.val), ("test", "test", data.test)):
             if batches is not None:
-                metrics.update({f"{part}_{k}": v for k, v in trainer.evaluate(batches).items()})
+                metrics.update({f"{part}_{k}": v for k, v in trainer.evaluate(batches, desc=desc).items()})
         atomic_write(os.path.join(c.out, "metrics.json"), json.dumps(metrics, indent=2))
-        plot_history(trainer.history, os.path.join(c.out, "history.png"))
+        try:
+            draw_history(trainer.history_rows, os.path.join(c.out, HISTORY_PNG))
+        except PlotExtraMissing:
+            warnings.warn(f"{HISTORY_PNG} not drawn: matplotlib is not installed; {PLOT_EXTRA}", stacklevel=2)
     return metrics
 
 
@@ -158,15 +164,3 @@ def check_resumable(config: TrainConfig):
         raise ConfigError(f"--resume {config.resume}: the options differ from the checkpoint's run: "
                           f"{', '.join(conflicts)}; resume with the run's options, or start a new run")
 
-
-def plot_history(history, path):
-    """Loss/accuracy curves per epoch as a PNG at ``path``, written atomically; returns ``path``, or
-    None (nothing written) when matplotlib is not installed (it is the ``plot`` extra)."""
-    try:
-        from ..viz import training_curves
-    except ImportError:
-        return None
-    fig = training_curves(history)
-    with atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=100)
-    return path

@@ -101,19 +101,40 @@ class BucketIterator:
         return 1.0 - real / cells
 
 
-def stream_batches(ids, batch_size, seq_len):
-    """Cut one long id stream into ``batch_size`` parallel streams and yield ``(inputs, targets)``.
+class StreamBatches:
+    """The ``(inputs (T, B), targets (T, B))`` windows of :func:`stream_batches`: an iterator that also
+    knows its length (``len()``: the windows of the whole pass, for progress bars with a total)."""
+
+    def __init__(self, ids, batch_size, seq_len):
+        ids = numpy.asarray(ids, dtype=numpy.int64)
+        n = (len(ids) - 1) // batch_size
+        if n < 1:
+            raise ValueError(f"ids: a stream of {len(ids)} tokens is too short for batch_size={batch_size}")
+        self.inputs = ids[:n * batch_size].reshape(batch_size, n).T
+        self.targets = ids[1:n * batch_size + 1].reshape(batch_size, n).T
+        self.seq_len, self._start = seq_len, 0
+
+    def __len__(self):
+        return -(-self.inputs.shape[0] // self.seq_len)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        start = self._start
+        if start >= self.inputs.shape[0]:
+            raise StopIteration
+        self._start = start + self.seq_len
+        return (backend.to_device(self.inputs[start:start + self.seq_len].copy()),
+                backend.to_device(self.targets[start:start + self.seq_len].copy()))
+
+
+def stream_batches(ids, batch_size, seq_len) -> StreamBatches:
+    """Cut one long id stream into ``batch_size`` parallel streams and iterate over ``(inputs, targets)``.
 
     The stream is trimmed to ``batch_size * n + 1`` tokens and laid out as columns, so row t of batch
     k+1 continues row t of batch k and a language model's state can be carried between batches.
-    ``targets`` are the inputs shifted by one step. Shapes ``(T, B)`` with ``T <= seq_len``.
+    ``targets`` are the inputs shifted by one step. Shapes ``(T, B)`` with ``T <= seq_len``; ``len()`` of
+    the result is the number of batches, ``ceil(n / seq_len)``.
     """
-    ids = numpy.asarray(ids, dtype=numpy.int64)
-    n = (len(ids) - 1) // batch_size
-    if n < 1:
-        raise ValueError(f"ids: a stream of {len(ids)} tokens is too short for batch_size={batch_size}")
-    inputs = ids[:n * batch_size].reshape(batch_size, n).T
-    targets = ids[1:n * batch_size + 1].reshape(batch_size, n).T
-    for start in range(0, n, seq_len):
-        yield (backend.to_device(inputs[start:start + seq_len].copy()),
-               backend.to_device(targets[start:start + seq_len].copy()))
+    return StreamBatches(ids, batch_size, seq_len)

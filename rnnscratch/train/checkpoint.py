@@ -79,11 +79,14 @@ def _json_default(value):
 
 
 def save_checkpoint(path, model, optimizer=None, scheduler=None, *, epoch=0, step=0, batch_in_epoch=0,
-                    vocab=None, history=None, carry=None, extra=None, epoch_sums=None):
+                    vocab=None, history=None, carry=None, extra=None, epoch_sums=None, step_history=None,
+                    log_sums=None):
     """Write everything needed to rebuild ``model`` and resume training to ``path``, atomically.
 
-    ``batch_in_epoch``, ``carry`` and ``epoch_sums`` (the running sums of the epoch's metrics) describe
-    a position inside an epoch, for a checkpoint written when training was interrupted.
+    ``history``: the per-epoch rows; ``step_history``: the rows logged every N steps; ``log_sums``: the
+    running sums since the last of them. ``batch_in_epoch``, ``carry`` and ``epoch_sums`` (the running sums
+    of the epoch's metrics) describe a position inside an epoch, for a checkpoint written when training
+    was interrupted.
     """
     arrays = {f"model/{name}": value for name, value in model.state_dict().items()}
     meta = {"format": FORMAT, "model": type(model).__name__, "config": model.config,
@@ -91,8 +94,12 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, *, epoch=0, ste
             "batch_in_epoch": batch_in_epoch, "vocab": vocab, "history": history or [], "extra": extra or {},
             "generators": {k: g.bit_generator.state for k, g in module_generators(model).items()},
             "frozen": [name for name, p in model.named_parameters() if not p.requires_grad]}
+    if step_history:
+        meta["step_history"] = step_history
     if epoch_sums is not None:
         meta["epoch_sums"] = epoch_sums
+    if log_sums is not None:
+        meta["log_sums"] = log_sums
     if optimizer is not None:
         state = optimizer.state_dict()
         meta["optimizer"] = {"type": state["type"], "hyper": state["hyper"], "steps": state["steps"],

@@ -14,7 +14,7 @@ A sequence-to-sequence task will be a third object with the same four methods.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy
 
@@ -46,9 +46,23 @@ class Tally:
     def to_dict(self):
         return asdict(self)
 
+    def copy(self):
+        return replace(self, confusion=None if self.confusion is None else numpy.array(self.confusion))
+
+    def since(self, earlier) -> Tally:
+        """The sums added after ``earlier`` (a :meth:`copy` of this tally taken before); no confusion."""
+        return Tally(**{name: getattr(self, name) - getattr(earlier, name) for name in _SUMS})
+
+    def plus(self, other) -> Tally:
+        """Both tallies' sums together; no confusion."""
+        return Tally(**{name: getattr(self, name) + getattr(other, name) for name in _SUMS})
+
     @classmethod
     def from_dict(cls, d):
         return cls(**d)
+
+
+_SUMS = tuple(f.name for f in fields(Tally) if f.name != "confusion")
 
 
 class ClassificationTask:

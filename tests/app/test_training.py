@@ -101,3 +101,14 @@ def test_steps_alone_means_exactly_that_many_optimizer_steps(tmp_path):
     assert metrics["steps"] == one_epoch + 7 and metrics["epochs"] == 2    # not capped by the one-epoch default
     capped = train(TrainConfig(steps=one_epoch + 7, epochs=1, out=str(tmp_path / "both"), **common))
     assert capped["steps"] == one_epoch                                     # --epochs ends first when given
+
+
+def test_evaluate_shows_progress_unless_quiet(classifier_run, monkeypatch, capsys):
+    from rnnscratch.train import progress
+    monkeypatch.setattr(progress, "LINE_SECONDS", 0.0)      # plain-line mode (stderr captured): a line per batch
+    capsys.readouterr()
+    loud = evaluate(classifier_run[0] / "best.npz")
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 8 and lines[-1].startswith("test  batch 8/8, ") and "accuracy" in lines[-1]  # 480 / 64
+    assert evaluate(classifier_run[0] / "best.npz", quiet=True) == loud
+    assert capsys.readouterr().err == ""

@@ -100,3 +100,12 @@ def test_stream_batches_are_continuous_columns():
     np.testing.assert_array_equal(y, x + 1)
     with pytest.raises(ValueError, match="too short for batch_size=5"):
         list(stream_batches(np.arange(4), 5, 2))
+
+
+@pytest.mark.parametrize("n, batch_size, seq_len", [(23, 2, 4), (21, 2, 5), (9, 4, 1), (100, 3, 50)])
+def test_stream_batches_know_their_number(n, batch_size, seq_len):
+    """len() is the number of (T, B) windows a pass yields, for a progress bar's total."""
+    batches = stream_batches(np.arange(n), batch_size, seq_len)
+    assert len(batches) == len(list(batches)) >= 1
+    assert next(stream_batches(np.arange(n), batch_size, seq_len))[0].shape == (min(seq_len, (n - 1) // batch_size),
+                                                                                 batch_size)

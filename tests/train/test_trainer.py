@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from rnnscratch import backend, nn, optim
-from rnnscratch.train import (CheckpointError, NonFiniteError, Trainer, TruncatedBPTT, load_checkpoint,
-                              save_checkpoint)
+from rnnscratch.train import (CheckpointError, NonFiniteError, Trainer, TruncatedBPTT, epoch_rows, load_checkpoint,
+                              save_checkpoint, step_rows)
 
 
 @pytest.fixture(autouse=True)
@@ -43,10 +43,15 @@ def make_classifier(seed=0):
     return nn.SequenceClassifier(9, 2, embed_dim=4, hidden_size=5, cell="lstm", dropout=0.3, rng=seed)
 
 
-def make_trainer(model, out_dir=None, task="classify", bptt=None, lr=0.05):
+def make_trainer(model, out_dir=None, task="classify", bptt=None, lr=0.05, log_every=5):
     opt = optim.Adam(model.parameters(), lr=lr)
     return Trainer(model, opt, task, bptt=bptt, clip=1.0, scheduler=optim.StepLR(opt, 1, 0.9),
-                   out_dir=out_dir, quiet=True, vocab={"tokens": ["<pad>", "a"]})
+                   out_dir=out_dir, quiet=True, vocab={"tokens": ["<pad>", "a"]}, log_every=log_every)
+
+
+def untimed(rows):
+    """History rows without their timings (which differ from run to run)."""
+    return [{k: v for k, v in row.items() if "second" not in k} for row in rows]
 
 
 def data_for_epoch(epoch):
@@ -65,8 +70,11 @@ def test_training_reduces_loss_and_writes_history(tmp_path):
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     assert {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "tokens_per_second",
             "grad_norm"} <= set(history[0])
-    assert json.loads((tmp_path / "history.json").read_text()) == history
-    assert (tmp_path / "history.csv").read_text().splitlines()[0].startswith("epoch,lr,")
+    rows = json.loads((tmp_path / "history.json").read_text())
+    assert epoch_rows(rows) == history and step_rows(rows) == trainer.step_history
+    assert [row["step"] for row in rows] == sorted(row["step"] for row in rows)          # in step order
+    assert (tmp_path / "history.csv").read_text().splitlines()[0].startswith("kind,step,epoch,lr,seconds,")
+    assert len((tmp_path / "history.csv").read_text().splitlines()) == len(rows) + 1
     assert (tmp_path / "last.npz").exists() and (tmp_path / "best.npz").exists()
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
 
@@ -110,7 +118,8 @@ def _setup(task):
 def test_interrupt_and_resume_equals_uninterrupted(task, tmp_path):
     make_model, data, kind, bptt = _setup(task)
     straight = make_model()
-    make_trainer(straight, task=kind, bptt=bptt).fit(data, epochs=3)
+    straight_trainer = make_trainer(straight, task=kind, bptt=bptt)
+    straight_trainer.fit(data, epochs=3)
 
     first = make_model()
     with pytest.raises(KeyboardInterrupt):
@@ -126,6 +135,11 @@ def test_interrupt_and_resume_equals_uninterrupted(task, tmp_path):
     for k, v in weights(straight).items():
         np.testing.assert_array_equal(weights(resumed)[k], v, err_msg=k)
     assert len(trainer.history) == 3
+    # the step rows too, the one whose window spans the interruption included
+    assert len(trainer.step_history) >= 3
+    assert untimed(trainer.step_history) == untimed(straight_trainer.step_history)
+    rows = json.loads((tmp_path / "history.json").read_text())
+    assert untimed(rows) == untimed(straight_trainer.history_rows)
 
 
 def _signalling_step(trainer, at_step, times=1):
@@ -204,6 +218,8 @@ def test_ctrl_c_during_validation_saves_the_finished_epoch_and_resumes_exactly(t
     same = ("train_loss", "train_accuracy", "grad_norm", "val_loss", "val_accuracy")
     assert [{k: h[k] for k in same} for h in trainer.history] == \
         [{k: h[k] for k in same} for h in straight_trainer.history]
+    # the step row after the interruption covers steps of both epochs around it (rows every 5 of 6 steps)
+    assert untimed(trainer.step_history) == untimed(straight_trainer.step_history)
 
 
 def test_a_second_ctrl_c_stops_at_once_without_a_half_updated_checkpoint(tmp_path, capsys):
