@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 
@@ -38,10 +39,13 @@ def progress_mode(mode="auto", quiet=False, stream=None) -> str:
 
 def default_log_every(batches_per_epoch=None) -> int:
     """Optimizer steps between two logs when none is asked: about :data:`LOGS_PER_EPOCH` an epoch, at most
-    :data:`MOST_STEPS_BETWEEN_LOGS` apart (that many when the epoch's length is unknown)."""
+    :data:`MOST_STEPS_BETWEEN_LOGS` apart (that many when the epoch's length is unknown); an epoch shorter
+    than :data:`LOGS_PER_EPOCH` batches is logged whole, every ~:data:`LOGS_PER_EPOCH` steps."""
     if not batches_per_epoch:
         return MOST_STEPS_BETWEEN_LOGS
-    return max(1, min(MOST_STEPS_BETWEEN_LOGS, batches_per_epoch // LOGS_PER_EPOCH))
+    if batches_per_epoch < LOGS_PER_EPOCH:      # short epochs (small data): whole epochs, every ~10 steps
+        return batches_per_epoch * math.ceil(LOGS_PER_EPOCH / batches_per_epoch)
+    return min(MOST_STEPS_BETWEEN_LOGS, batches_per_epoch // LOGS_PER_EPOCH)
 
 
 def describe(metrics, tokens_per_second=None) -> str:

@@ -47,6 +47,9 @@ from .tasks import Tally, get_task
 SAVE_HISTORY_SECONDS = 30.0
 
 
+EPOCH_LINES_ALWAYS = 10      # epochs whose row is always printed; later ones at most once a second
+
+
 class NonFiniteError(FloatingPointError):
     """Training produced NaN or inf; the message says where."""
 
@@ -101,6 +104,7 @@ class Trainer:
         self.clip, self.clip_value, self.scheduler = clip, clip_value, scheduler
         self.out_dir, self.patience, self.vocab, self.quiet = out_dir, patience, vocab, quiet
         self.extra, self.max_steps = extra or {}, max_steps
+        self._reported = -math.inf            # when an epoch row was last printed
         self.history = []
         self.position = Position()
         self._stop = GracefulStop(announce=lambda: not self.quiet)
@@ -263,7 +267,7 @@ class Trainer:
                     if self.scheduler is not None:
                         self.scheduler.step()
                     self.history.append(row)
-                    self._report(row)
+                    self._report(row, last=self.epoch >= epochs)
                     improved = "val_loss" in row and row["val_loss"] < best
                     best, stale = (row["val_loss"], 0) if improved else (best, stale + 1)
                     self._save("last.npz")
@@ -340,9 +344,13 @@ class Trainer:
         write_history(self.out_dir, self.history_rows)
         self._history_saved = time.perf_counter()
 
-    def _report(self, row):
-        if self.quiet:
+    def _report(self, row, last=False):
+        """Print an epoch's row: each of the first :data:`EPOCH_LINES_ALWAYS` epochs, then at most one a second
+        (small data sets run hundreds of sub-second epochs), and the last one."""
+        now = time.perf_counter()
+        if self.quiet or not (last or row["epoch"] <= EPOCH_LINES_ALWAYS or now - self._reported >= 1.0):
             return
+        self._reported = now
         parts = [f"epoch {row['epoch']}"]
         for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_perplexity"):
             if key in row:

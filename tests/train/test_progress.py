@@ -53,8 +53,10 @@ def test_progress_mode_follows_the_stream_unless_asked():
         progress_mode("fancy")
 
 
-@pytest.mark.parametrize("batches, every", [(None, 50), (5, 1), (105, 10), (391, 39), (10_000, 50)])
+@pytest.mark.parametrize("batches, every", [(None, 50), (2, 10), (3, 12), (5, 10), (10, 1), (105, 10), (391, 39),
+                                            (10_000, 50)])
 def test_default_log_interval_is_about_ten_an_epoch_at_most_50_steps(batches, every):
+    """Short epochs (fewer than ten batches: small data) are logged whole, about every ten steps."""
     assert default_log_every(batches) == every
 
 
