@@ -5,7 +5,6 @@ import math
 
 from ..functional.attention import SCORE_FUNCTIONS, attention_backward, attention_forward, check_score
 from . import init
-from .layers import check_device
 from .module import Module, Parameter
 
 
@@ -42,7 +41,6 @@ class Attention(Module):
 
     def forward(self, q, h, lengths=None):
         """``q (T, B, Hq)``, ``h (S, B, Hk)``, ``lengths (B,)`` -> context ``c (T, B, Hk)``, weights ``a (T, B, S)``."""
-        check_device("q", q, h)
         c, a, self._cache = attention_forward(q, h, lengths, self.score, **self._weights())
         return c, a
 

@@ -18,9 +18,12 @@ by every token; of the 2 * beam best extensions (by raw score), an ``<eos>`` amo
 finishes a hypothesis, and the best ``beam`` others stay live. An example is done when it has
 ``beam`` finished hypotheses; at ``max_len`` its live ones are finished as they are. The result is the
 finished hypothesis with the best normalised score. With ``beam = 1`` this is exactly greedy search.
+(With alpha > 0 a still-live hypothesis could in principle overtake the finished ones later; like
+fairseq, the search does not wait for it.)
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy
@@ -55,17 +58,22 @@ def _check_decoding(model, bos, eos, max_len):
         raise ValueError(f"max_len: expected a positive int, got {max_len!r}")
 
 
-class _EvalMode:
-    """``with _EvalMode(model):`` eval mode inside (no dropout), the previous mode restored after."""
+@contextlib.contextmanager
+def _eval_mode(model):
+    """Eval mode inside (no dropout); the previous train/eval flag restored after."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
 
-    def __init__(self, model):
-        self.model, self.was_training = model, model.training
 
-    def __enter__(self):
-        self.model.eval()
-
-    def __exit__(self, *exc):
-        self.model.train(self.was_training)
+def _step_log_probs(model, tokens, dstate, xp):
+    """Feed ``tokens (N,)`` (host ints): ``log p (N, V)`` float64 on the host, the next state, ``a (N, S)`` or None."""
+    logits, dstate, a = model.decode_step(xp.asarray(tokens), dstate)
+    log_probs = backend.to_numpy(log_softmax(logits, axis=1)).astype(numpy.float64)
+    return log_probs, dstate, None if a is None else backend.to_numpy(a)
 
 
 def _source_lengths(src, src_lengths):
@@ -89,8 +97,13 @@ def _publish_attention(model, rows, S):
     weights = numpy.zeros((T, len(rows), S))
     for b, r in enumerate(rows):
         weights[:len(r), b] = r
-    xp = backend.array_module(like=model.decoder.head.weight.data)
-    model.attention_weights = xp.asarray(weights, dtype=model.decoder.head.weight.data.dtype)
+    like = model.decoder.head.weight.data
+    model.attention_weights = backend.array_module(like=like).asarray(weights, dtype=like.dtype)
+
+
+def _result(model, src, src_lengths, tokens, scores, rows):
+    _publish_attention(model, rows, src.shape[0])
+    return Decoded(tokens, [float(s) for s in scores], _trim_attention(rows, _source_lengths(src, src_lengths)))
 
 
 def greedy_decode(model, src, src_lengths, bos, eos, max_len):
@@ -99,25 +112,21 @@ def greedy_decode(model, src, src_lengths, bos, eos, max_len):
     ``src (S, B)`` ids, ``src_lengths (B,)`` (or None) -> :class:`Decoded`. Sets ``model.attention_weights``.
     """
     _check_decoding(model, bos, eos, max_len)
-    with _EvalMode(model):
+    B = src.shape[1]
+    xp = backend.array_module(src=src)
+    tokens = numpy.full(B, bos)
+    done = numpy.zeros(B, dtype=bool)
+    scores = numpy.zeros(B)
+    emitted = [[] for _ in range(B)]
+    attention = [[] for _ in range(B)]              # each example's rows (B, S), one per emitted token
+    with _eval_mode(model):
         dstate = model.encode(src, src_lengths)
-        S, B = src.shape
-        xp = backend.array_module(src=src)
-        tokens = numpy.full(B, bos)
-        done = numpy.zeros(B, dtype=bool)
-        scores = numpy.zeros(B)
-        emitted = [[] for _ in range(B)]
-        attention = None
         for _ in range(max_len):
-            logits, dstate, a = model.decode_step(xp.asarray(tokens), dstate)
-            log_probs = backend.to_numpy(log_softmax(logits, axis=1)).astype(numpy.float64)
+            log_probs, dstate, a = _step_log_probs(model, tokens, dstate, xp)
             tokens = log_probs.argmax(axis=1)
-            if a is not None:
-                a = backend.to_numpy(a)
-                attention = attention if attention is not None else [[] for _ in range(B)]
             for b in numpy.flatnonzero(~done):
                 scores[b] += log_probs[b, tokens[b]]
-                if attention is not None:
+                if a is not None:
                     attention[b].append(a[b])
                 if tokens[b] == eos:
                     done[b] = True
@@ -125,9 +134,8 @@ def greedy_decode(model, src, src_lengths, bos, eos, max_len):
                     emitted[b].append(int(tokens[b]))
             if done.all():
                 break
-    rows = None if attention is None else [numpy.array(r) for r in attention]
-    _publish_attention(model, rows, S)
-    return Decoded(emitted, [float(s) for s in scores], _trim_attention(rows, _source_lengths(src, src_lengths)))
+    rows = [numpy.array(r) for r in attention] if model.decoder.attention is not None else None
+    return _result(model, src, src_lengths, emitted, scores, rows)
 
 
 def _check_beam(beam, length_penalty):
@@ -138,6 +146,51 @@ def _check_beam(beam, length_penalty):
         raise ValueError(f"length_penalty: expected a finite number >= 0, got {length_penalty!r}")
 
 
+@dataclass
+class _Beams:
+    """The live hypotheses of every example, ``k`` rows per example (row ``b*k + j``: hypothesis j of b).
+
+    ``scores (B, k)`` raw sums of log p (-inf: an empty slot), ``tokens (B*k,)`` the last tokens,
+    ``history (B*k, n)`` the tokens so far, ``weights (B*k, n, S)`` their attention (None without).
+    """
+    scores: object
+    tokens: object
+    history: object
+    weights: object
+
+
+def _extend(beams, log_probs, a, k, eos, length, alpha, finished, done):
+    """One step of beam search for every example not yet done.
+
+    Returns ``rows (B, k)`` (which live row each new hypothesis extends), ``tokens (B, k)`` and
+    ``scores (B, k)``; hypotheses that chose ``eos`` go to ``finished[b]`` as (normalised score,
+    tokens, attention rows), and ``done[b]`` is set once example b has k of them.
+    """
+    B, V = beams.scores.shape[0], log_probs.shape[1]
+    weights = None if a is None else (a[:, None] if beams.weights is None
+                                      else numpy.concatenate([beams.weights, a[:, None]], axis=1))
+    extended = (beams.scores[:, :, None] + log_probs.reshape(B, k, V)).reshape(B, k * V)
+    order = numpy.argsort(-extended, axis=1, kind="stable")[:, :2 * k]      # ties: the lower index, as argmax
+    rows = numpy.repeat(numpy.arange(B)[:, None] * k, k, axis=1)            # empty slots: the example's row 0
+    tokens = numpy.full((B, k), eos)
+    scores = numpy.full((B, k), -numpy.inf)
+    for b in numpy.flatnonzero(~done):
+        kept = 0
+        for rank, j in enumerate(order[b]):
+            score = extended[b, j]
+            if score == -numpy.inf or kept == k:
+                break
+            row, token = b * k + j // V, j % V
+            if token != eos:
+                rows[b, kept], tokens[b, kept], scores[b, kept] = row, token, score
+                kept += 1
+            elif rank < k:                         # an EOS among the k best ends its hypothesis
+                finished[b].append((score / length ** alpha, beams.history[row].tolist(),
+                                    None if weights is None else weights[row]))
+        done[b] = len(finished[b]) >= k
+    return rows, tokens, scores, weights
+
+
 def beam_search(model, src, src_lengths, bos, eos, max_len, beam=4, length_penalty=1.0):
     """Beam search of width ``beam``, for the whole batch at once (see the module docstring).
 
@@ -146,65 +199,31 @@ def beam_search(model, src, src_lengths, bos, eos, max_len, beam=4, length_penal
     """
     _check_decoding(model, bos, eos, max_len)
     _check_beam(beam, length_penalty)
-    k = int(beam)
-    with _EvalMode(model):
-        dstate = model.encode(src, src_lengths)
-        S, B = src.shape
-        xp = backend.array_module(src=src)
-        dstate = dstate.select(xp.asarray(numpy.repeat(numpy.arange(B), k)))   # row b*k + j: hypothesis j of b
-        live = numpy.full((B, k), -numpy.inf)
-        live[:, 0] = 0.0                          # one start hypothesis; the other rows wait for step 0's extensions
-        tokens = numpy.full(B * k, bos)
-        history = numpy.zeros((B * k, 0), dtype=numpy.int64)
-        weights = None                            # (B*k, steps, S) attention of each live hypothesis
-        finished = [[] for _ in range(B)]         # (normalised score, tokens, attention rows)
-        done = numpy.zeros(B, dtype=bool)
+    k, alpha = int(beam), length_penalty
+    B = src.shape[1]
+    xp = backend.array_module(src=src)
+    start = numpy.full((B, k), -numpy.inf)
+    start[:, 0] = 0.0                              # one start hypothesis; the other slots wait for step 0
+    beams = _Beams(start, numpy.full(B * k, bos), numpy.zeros((B * k, 0), dtype=numpy.int64), None)
+    finished = [[] for _ in range(B)]              # (normalised score, tokens, attention rows)
+    done = numpy.zeros(B, dtype=bool)
+    with _eval_mode(model):
+        dstate = model.encode(src, src_lengths).select(xp.asarray(numpy.repeat(numpy.arange(B), k)))
         for step in range(max_len):
-            logits, dstate, a = model.decode_step(xp.asarray(tokens), dstate)
-            log_probs = backend.to_numpy(log_softmax(logits, axis=1)).astype(numpy.float64)
-            V = log_probs.shape[1]
-            if a is not None:
-                a = backend.to_numpy(a)
-                weights = a[:, None] if weights is None else numpy.concatenate([weights, a[:, None]], axis=1)
-            extended = (live[:, :, None] + log_probs.reshape(B, k, V)).reshape(B, k * V)
-            order = numpy.argsort(-extended, axis=1, kind="stable")[:, :2 * k]  # ties: the lower index, as argmax
-            rows = numpy.repeat(numpy.arange(B)[:, None] * k, k, axis=1)        # unused slots: the example's row 0
-            next_tokens = numpy.full((B, k), eos)
-            next_live = numpy.full((B, k), -numpy.inf)
-            length = step + 1
-            for b in numpy.flatnonzero(~done):
-                kept = 0
-                for rank, j in enumerate(order[b]):
-                    score = extended[b, j]
-                    if score == -numpy.inf or kept == k:
-                        break
-                    row, token = b * k + j // V, j % V
-                    if token == eos:
-                        if rank < k:
-                            finished[b].append((score / length ** length_penalty, history[row].tolist(),
-                                                None if weights is None else weights[row]))
-                        continue
-                    rows[b, kept], next_tokens[b, kept], next_live[b, kept] = row, token, score
-                    kept += 1
-                done[b] = len(finished[b]) >= k
+            log_probs, dstate, a = _step_log_probs(model, beams.tokens, dstate, xp)
+            rows, tokens, scores, weights = _extend(beams, log_probs, a, k, eos, step + 1, alpha, finished, done)
             if done.all():
                 break
-            if step == max_len - 1:               # out of steps: the live hypotheses finish as they are
-                for b in numpy.flatnonzero(~done):
-                    for j in numpy.flatnonzero(next_live[b] > -numpy.inf):
-                        row = rows[b, j]
-                        finished[b].append((next_live[b, j] / length ** length_penalty,
-                                            history[row].tolist() + [int(next_tokens[b, j])],
-                                            None if weights is None else weights[row]))
-                break
-            flat_rows = rows.reshape(-1)
-            history = numpy.concatenate([history[flat_rows], next_tokens.reshape(-1, 1)], axis=1)
-            if weights is not None:
-                weights = weights[flat_rows]
-            live, tokens = next_live, next_tokens.reshape(-1)
-            dstate = dstate.select(xp.asarray(flat_rows))
+            flat = rows.reshape(-1)
+            beams = _Beams(scores, tokens.reshape(-1),
+                           numpy.concatenate([beams.history[flat], tokens.reshape(-1, 1)], axis=1),
+                           None if weights is None else weights[flat])
+            dstate = dstate.select(xp.asarray(flat))
+    for b in numpy.flatnonzero(~done):             # out of steps: the live hypotheses finish as they are
+        for j in numpy.flatnonzero(beams.scores[b] > -numpy.inf):
+            row = b * k + j
+            finished[b].append((beams.scores[b, j] / max_len ** alpha, beams.history[row].tolist(),
+                                None if beams.weights is None else beams.weights[row]))
     best = [max(hypotheses, key=lambda h: h[0]) for hypotheses in finished]
-    rows_ = None if weights is None else [h[2] for h in best]
-    _publish_attention(model, rows_, S)
-    return Decoded([h[1] for h in best], [float(h[0]) for h in best],
-                   _trim_attention(rows_, _source_lengths(src, src_lengths)))
+    rows = None if model.decoder.attention is None else [h[2] for h in best]
+    return _result(model, src, src_lengths, [h[1] for h in best], [h[0] for h in best], rows)

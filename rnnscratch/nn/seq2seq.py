@@ -137,7 +137,9 @@ class DecoderState:
 
     def select(self, rows):
         """The state of the rows ``rows (M,)`` (ints into N, repeats allowed): how beams are reordered."""
-        pick = lambda a, axis: None if a is None else a.take(rows, axis=axis)      # noqa: E731
+        def pick(a, axis):
+            return None if a is None else a.take(rows, axis=axis)
+
         state = _joined([pick(part, 1) for part in _parts(self.state)], self.state)
         return DecoderState(state, pick(self.context, 0), pick(self.memory, 1), pick(self.lengths, 0))
 
@@ -232,7 +234,9 @@ class Decoder(Module):
             # a module keeps one forward's cache: take each step's, to hand it back in the backward
             steps.append((self.rnn._cache, self.attention._cache))
             context = c[0]
-            outs.append(out[0]), contexts.append(context), weights.append(a[0])
+            outs.append(out[0])
+            contexts.append(context)
+            weights.append(a[0])
         return xp.stack(outs), xp.stack(contexts), xp.stack(weights), steps
 
     def backward(self, d_logits):

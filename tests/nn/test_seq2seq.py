@@ -246,3 +246,25 @@ def test_matches_pytorch(options, rng):
     their_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         assert np.abs(p.grad - their_params[name].grad.numpy()).max() < 1e-10, name
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("options", [VARIANTS["dot-feeding"], VARIANTS["bidirectional-lstm-2-layers"]],
+                         ids=["dot-feeding", "bidirectional"])
+def test_cupy_model_matches_numpy(options, rng):
+    src, lengths, tgt_in, tgt_out = _batch(rng)
+    host = _model(options)
+    loss, d_logits = host.loss(host(src, lengths, tgt_in), tgt_out)
+    host.backward(d_logits)
+    greedy = nn.greedy_decode(host, src, lengths, 1, 2, max_len=4)
+    device = _model(options).to("cupy")
+    with backend.use_backend("cupy"):
+        on = backend.to_device
+        loss_g, d_logits_g = device.loss(device(on(src), on(lengths), on(tgt_in)), on(tgt_out))
+        device.backward(d_logits_g)
+        greedy_g = nn.greedy_decode(device, on(src), on(lengths), 1, 2, max_len=4)
+    assert loss_g == pytest.approx(loss, abs=1e-10)
+    for (name, p), (_, q) in zip(host.named_parameters(), device.named_parameters()):
+        np.testing.assert_allclose(backend.to_numpy(q.grad), p.grad, atol=1e-10, err_msg=name)
+    assert greedy_g.tokens == greedy.tokens
+    np.testing.assert_allclose(greedy_g.scores, greedy.scores, atol=1e-10)
