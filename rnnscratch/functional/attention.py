@@ -133,7 +133,8 @@ def additive_score_forward(q, k, W_q, W_k, v):
     check_same_float_dtype(q=q, W_q=W_q, W_k=W_k, v=v)
     q_proj = _batch_major(q @ W_q.T)                                         # (B, T, A)
     k_proj = _batch_major(k @ W_k.T)                                         # (B, S, A)
-    z = xp.tanh(q_proj[:, :, None, :] + k_proj[:, None, :, :])               # (B, T, S, A)
+    z = q_proj[:, :, None, :] + k_proj[:, None, :, :]                        # u (B, T, S, A): the big array ...
+    xp.tanh(z, out=z)                                                        # ... so tanh runs in place
     e = z @ v                                                                # (B, T, S)
     return _batch_major(e), AdditiveScoreCache(q, k, W_q, W_k, v, z)
 
@@ -148,10 +149,13 @@ def additive_score_backward(d_e, cache):
     Returns q, k, W_q, W_k, v.
     """
     z, A = cache.z, cache.v.shape[0]
+    xp = backend.array_module(d_e=d_e, z=z)
     d_e = _batch_major(d_e)                                                  # (B, T, S)
     d_v = d_e.reshape(-1) @ z.reshape(-1, A)
-    d_u = d_e[..., None] * cache.v
-    d_u *= 1 - z * z                                                         # (B, T, S, A)
+    d_u = z * z                                                              # (B, T, S, A), built in place:
+    xp.subtract(1, d_u, out=d_u)                                             # 1 - z^2
+    d_u *= d_e[..., None]
+    d_u *= cache.v                                                           # d_u = d_e v (1 - z^2)
     d_q_proj = _batch_major(d_u.sum(axis=2))                                 # (T, B, A)
     d_k_proj = _batch_major(d_u.sum(axis=1))                                 # (S, B, A)
     q, k = cache.q, cache.k

@@ -187,15 +187,20 @@ def _torch_model(torch, options, hidden, embed=3):
             e = torch.einsum("tbi,ij,sbj->tbs", q, w.W, memory)
         else:
             e = torch.tanh((q @ w.W_q.T)[:, :, None] + (memory @ w.W_k.T).transpose(0, 1)[None]) @ w.v
-        pad = torch.arange(memory.shape[0])[None, :] >= torch.tensor(lengths)[:, None]
-        a = torch.softmax(e.masked_fill(pad[None], float("-inf")), dim=2)
+        if lengths is not None:
+            pad = torch.arange(memory.shape[0])[None, :] >= torch.tensor(lengths)[:, None]
+            e = e.masked_fill(pad[None], float("-inf"))
+        a = torch.softmax(e, dim=2)
         return torch.einsum("tbs,sbh->tbh", a, memory)
 
-    def forward(src, lengths, tgt_in):
-        packed = tnn.utils.rnn.pack_padded_sequence(enc.embedding(torch.tensor(src)), torch.tensor(lengths),
-                                                    enforce_sorted=False)
-        memory, (h, c) = enc.rnn(packed)
-        memory, _ = tnn.utils.rnn.pad_packed_sequence(memory, total_length=src.shape[0])
+    def forward(src, lengths, tgt_in):          # lengths None: no padding (no packing, no mask)
+        embedded = enc.embedding(torch.tensor(src))
+        if lengths is None:
+            memory, (h, c) = enc.rnn(embedded)
+        else:
+            packed = tnn.utils.rnn.pack_padded_sequence(embedded, torch.tensor(lengths), enforce_sorted=False)
+            memory, (h, c) = enc.rnn(packed)
+            memory, _ = tnn.utils.rnn.pad_packed_sequence(memory, total_length=src.shape[0])
         if bidirectional:
             def join(s):              # (2L, B, H/2) -> (L, B, H) = [forward; backward] of each layer
                 return s.view(layers, 2, s.shape[1], -1).permute(0, 2, 1, 3).reshape(layers, s.shape[1], -1)
@@ -216,11 +221,13 @@ def _torch_model(torch, options, hidden, embed=3):
     return model, forward
 
 
-PARITY = {k: VARIANTS[k] for k in ("none", "dot", "general", "additive", "dot-feeding", "bidirectional-lstm-2-layers")}
+PARITY = {name: (VARIANTS[name], True) for name in ("none", "dot", "general", "additive", "dot-feeding",
+                                                    "bidirectional-lstm-2-layers")}
+PARITY["dot-unpadded"] = (VARIANTS["dot"], False)
 
 
-@pytest.mark.parametrize("options", PARITY.values(), ids=PARITY.keys())
-def test_matches_pytorch(options, rng):
+@pytest.mark.parametrize("options, padded", PARITY.values(), ids=PARITY.keys())
+def test_matches_pytorch(options, padded, rng):
     torch = pytest.importorskip("torch")
     torch.set_default_dtype(torch.float64)
     try:
@@ -231,6 +238,7 @@ def test_matches_pytorch(options, rng):
         assert set(state) == set(theirs.state_dict())
         theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
         src, lengths, tgt_in, tgt_out = _batch(rng)
+        lengths = lengths if padded else None
 
         logits = ours(src, lengths, tgt_in)
         loss, d_logits = ours.loss(logits, tgt_out)
