@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from rnnscratch.data import BucketIterator, CharTokenizer, Vocab, WordTokenizer, get_tokenizer, pad_sequences, stream_batches
+from rnnscratch.data import (BucketIterator, CharTokenizer, Vocab, WordTokenizer, bucket_batches, get_tokenizer,
+                             pad_sequences, stream_batches)
 
 
 def test_word_tokenizer_lowercases_strips_html_and_splits_punctuation():
@@ -100,3 +101,13 @@ def test_stream_batches_are_continuous_columns():
     np.testing.assert_array_equal(y, x + 1)
     with pytest.raises(ValueError, match="too short for batch_size=5"):
         list(stream_batches(np.arange(4), 5, 2))
+
+
+def test_bucket_batches_sort_each_pool_and_shuffle_the_batches():
+    lengths = np.arange(40) % 7
+    batches = bucket_batches(lengths, 4, seed=2, epoch=0, pool=10)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(40)) and len(batches) == 10
+    assert all(list(lengths[b]) == sorted(lengths[b], reverse=True) for b in batches)
+    assert all(np.array_equal(a, b) for a, b in zip(batches, bucket_batches(lengths, 4, seed=2, epoch=0, pool=10)))
+    plain = bucket_batches(lengths, 4, shuffle=False, bucket=False)
+    assert [b.tolist() for b in plain] == [list(range(k, k + 4)) for k in range(0, 40, 4)]
