@@ -100,3 +100,25 @@ def confusion_matrix(confusion, labels, title="confusion matrix"):
     ax.set(xlabel="predicted class", ylabel="true class", title=title)
     fig.colorbar(image, ax=ax, label="examples")
     return fig
+
+
+def attention_heatmap(weights, source_tokens, target_tokens, title="attention weights"):
+    """The attention weights of one pair, ``(T, S)``: row t is how target token t's step spread its
+    attention over the S source tokens (each row sums to 1). Source tokens label the columns, target
+    tokens the rows; a cell is darker the more weight it got, on a fixed 0..1 scale so that figures
+    compare."""
+    a = numpy.asarray(backend.to_numpy(weights), dtype=float)
+    if a.ndim != 2 or a.shape != (len(target_tokens), len(source_tokens)):
+        raise ValueError(f"weights: expected shape ({len(target_tokens)}, {len(source_tokens)}) (target tokens x "
+                         f"source tokens), got {a.shape}")
+    fig = Figure(figsize=(max(4.0, 0.4 * len(source_tokens) + 2), max(3.0, 0.4 * len(target_tokens) + 1.5)),
+                 layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(a, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
+    # a space (a char token of dates) shown as an open box, a tab or newline escaped: an empty label reads as nothing
+    shown = lambda tokens: ["\u2423" if t == " " else repr(t)[1:-1] if t.isspace() else t for t in tokens]  # noqa: E731
+    ax.set_xticks(range(len(source_tokens)), shown(source_tokens), fontsize=9)
+    ax.set_yticks(range(len(target_tokens)), shown(target_tokens), fontsize=9)
+    ax.set(xlabel="source token", ylabel="target token", title=title)
+    fig.colorbar(image, ax=ax, label="weight")
+    return fig
