@@ -11,10 +11,17 @@ from matplotlib.figure import Figure
 from . import backend
 
 
+# the accuracy-like metrics a history may hold (classifiers; sequence to sequence), with their legend labels
+_ACCURACIES = (("train_accuracy", "train"), ("val_accuracy", "validation"),
+               ("train_token_accuracy", "train, per token"), ("val_token_accuracy", "validation, per token"),
+               ("val_exact_match", "validation, exact match"))
+
+
 def training_curves(history):
-    """Loss (train and validation) and, when present, accuracy per epoch, from a Trainer's history."""
+    """Loss (train and validation) and, when present, accuracy per epoch, from a Trainer's history
+    (sequence to sequence: token accuracy and exact match)."""
     epochs = [h["epoch"] for h in history]
-    has_acc = any("train_accuracy" in h or "val_accuracy" in h for h in history)
+    has_acc = any(key in h for h in history for key, _ in _ACCURACIES)
     fig = Figure(figsize=(10 if has_acc else 5.5, 3.8), layout="constrained")
     axes = fig.subplots(1, 2 if has_acc else 1, squeeze=False)[0]
     for key, label in (("train_loss", "train"), ("val_loss", "validation")):
@@ -23,7 +30,7 @@ def training_curves(history):
     axes[0].set(xlabel="epoch", ylabel="cross-entropy (nats)", title="loss")
     axes[0].legend()
     if has_acc:
-        for key, label in (("train_accuracy", "train"), ("val_accuracy", "validation")):
+        for key, label in _ACCURACIES:
             if any(key in h for h in history):
                 axes[1].plot(epochs, [100 * h.get(key, numpy.nan) for h in history], marker="o", label=label)
         axes[1].set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")

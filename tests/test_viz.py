@@ -40,6 +40,15 @@ def test_training_curves_has_both_panels_with_legends():
     assert len(fig.axes) == 2 and all(ax.get_legend() is not None for ax in fig.axes)
 
 
+def test_training_curves_of_a_seq2seq_run_plot_token_accuracy_and_exact_match():
+    history = [{"epoch": e, "train_loss": 1 / e, "val_loss": 1.1 / e, "train_token_accuracy": 0.5 + e / 10,
+                "val_token_accuracy": 0.4 + e / 10, "val_exact_match": e / 5} for e in range(1, 5)]
+    fig = viz.training_curves(history)
+    assert len(fig.axes) == 2
+    assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == \
+        ["train, per token", "validation, per token", "validation, exact match"]
+
+
 def test_gate_heatmap_shows_the_sign_of_a_tanh_panel():
     rng = np.random.default_rng(0)
     gates = np.stack([rng.random((4, 6)), np.tanh(rng.standard_normal((4, 6)))])      # a sigmoid and a tanh
