@@ -64,6 +64,19 @@ def softmax_cross_entropy(logits, targets, ignore_index=IGNORE_INDEX, reduction=
     return loss, d_logits
 
 
+def sequence_cross_entropy(logits, targets, ignore_index=IGNORE_INDEX, reduction="mean"):
+    """:func:`softmax_cross_entropy` at every step of a sequence: ``logits (T, B, C)``, ``targets (T, B)``.
+
+    The mean is over every counted (non-``ignore_index``) step of every sequence, so padding weighs
+    nothing. Returns ``(loss, d_logits (T, B, C))``.
+    """
+    check_shape("logits", logits, (None, None, None))
+    T, B, C = logits.shape
+    check_shape("targets", targets, (T, B))
+    loss, d_logits = softmax_cross_entropy(logits.reshape(T * B, C), targets.reshape(T * B), ignore_index, reduction)
+    return loss, d_logits.reshape(T, B, C)
+
+
 def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
     r"""Sigmoid + binary cross-entropy in one stable expression.
 

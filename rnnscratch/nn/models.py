@@ -16,12 +16,13 @@ import numpy
 from .. import backend
 from .._checks import check_shape
 from ..functional.activations import softmax
-from ..functional.losses import IGNORE_INDEX, softmax_cross_entropy
+from ..functional.losses import IGNORE_INDEX, sequence_cross_entropy, softmax_cross_entropy
 from ..functional.pooling import temporal_pool_backward, temporal_pool_forward
 from ..functional.sampling import check_sampling, sample_token
 from .layers import Dropout, Embedding, Linear, OneHot
 from .module import Module
 from .recurrent import make_recurrent
+from .seq2seq import Seq2Seq
 
 POOLINGS = ("last", "mean", "max")
 
@@ -156,9 +157,7 @@ class LanguageModel(Module):
     @staticmethod
     def loss(logits, targets, ignore_index=IGNORE_INDEX):
         """Mean cross-entropy over every counted step: ``logits (T, B, V)``, ``targets (T, B)``."""
-        T, B, V = logits.shape
-        loss, d = softmax_cross_entropy(logits.reshape(T * B, V), targets.reshape(T * B), ignore_index)
-        return loss, d.reshape(T, B, V)
+        return sequence_cross_entropy(logits, targets, ignore_index)
 
     def sample(self, prefix, n, temperature=1.0, top_k=None, seed=None):
         """Generate ``n`` token ids after the ids in ``prefix`` (a non-empty sequence of ints).
@@ -188,7 +187,7 @@ class LanguageModel(Module):
         return generated
 
 
-MODELS = {"SequenceClassifier": SequenceClassifier, "LanguageModel": LanguageModel}
+MODELS = {"SequenceClassifier": SequenceClassifier, "LanguageModel": LanguageModel, "Seq2Seq": Seq2Seq}
 
 
 def build_model(name, config, rng=None, dtype=None):

@@ -96,7 +96,10 @@ class RNNBase(Module):
         # Memory-efficient BPTT: with an int S, keep only every S-th state and recompute the rest in the
         # backward (see rnnscratch.functional.checkpointing); for long unpadded sequences.
         self.checkpoint_every = None
-        # one workspace per (layer, direction): large internal buffers are reused from call to call
+        # One workspace per (layer, direction): large internal buffers are reused from call to call, so a
+        # forward's cache lives until the next forward. Set False when several forwards' caches must stay
+        # alive at once (a decoder that steps one token at a time and backpropagates through every step).
+        self.reuse_buffers = True
         self._workspaces = {suffix: Workspace() for layer in range(num_layers) for suffix in self._suffixes(layer)}
 
     def _suffixes(self, layer):
@@ -125,7 +128,7 @@ class RNNBase(Module):
 
     def _cell_forward(self, x, state, suffix, lengths):
         """One (layer, direction): ``-> out (T, B, H), final state tuple, cache``."""
-        weights, ws = self._weights(suffix), self._workspaces[suffix]
+        weights, ws = self._weights(suffix), self._workspaces[suffix] if self.reuse_buffers else None
         if self.checkpoint_every is None:
             return self.cell.run(x, state, weights, lengths=lengths, workspace=ws)
         if lengths is not None:

@@ -33,6 +33,21 @@ def test_cross_entropy_value_matches_the_definition(rng):
     assert loss == pytest.approx(_reference_cross_entropy(logits, targets, 5), rel=1e-12)
 
 
+def test_sequence_cross_entropy_is_the_flat_one_over_every_step(rng):
+    logits = rng.standard_normal((4, 3, 5))
+    targets = rng.integers(0, 5, size=(4, 3))
+    targets[2:, 1] = F.IGNORE_INDEX
+    loss, d_logits = F.sequence_cross_entropy(logits, targets)
+    assert loss == pytest.approx(_reference_cross_entropy(logits.reshape(12, 5), targets.reshape(12), F.IGNORE_INDEX))
+    check_gradients(lambda: F.sequence_cross_entropy(logits, targets)[0], {"logits": logits},
+                    {"logits": d_logits}).assert_ok(TOL)
+    assert d_logits.shape == (4, 3, 5) and np.all(d_logits[2:, 1] == 0)
+    with pytest.raises(ValueError, match=r"targets: expected shape \(4, 3\), got \(3, 4\)"):
+        F.sequence_cross_entropy(logits, targets.T)
+    with pytest.raises(ValueError, match=r"logits: expected shape \(\?, \?, \?\), got \(12, 5\)"):
+        F.sequence_cross_entropy(logits.reshape(12, 5), targets)
+
+
 def test_cross_entropy_is_finite_for_huge_logits():
     logits = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 3e3]])
     loss, d_logits = F.softmax_cross_entropy(logits, np.array([1, 1]))

@@ -239,6 +239,24 @@ def test_checkpoint_every_gives_the_same_gradients(cell, rng):
         segmented(x, lengths=np.array([10, 5]))
 
 
+@pytest.mark.parametrize("reuse", [True, False])
+def test_reuse_buffers_false_keeps_every_forwards_cache_alive(reuse, rng):
+    """A decoder stepping token by token keeps each step's cache and backpropagates through them later:
+    with reuse_buffers=False a second forward must not overwrite the first one's cache (it does with
+    the shared workspace, which is why the flag exists)."""
+    module = nn.LSTM(3, 4, rng=0)
+    module.reuse_buffers = reuse
+    x1, x2, d = rng.standard_normal((2, 2, 3)), rng.standard_normal((2, 2, 3)), rng.standard_normal((2, 2, 4))
+    module(x1)
+    expected, _ = module.backward(d)
+    module(x1)
+    first = module._cache
+    module(x2)
+    module._cache = first
+    dx, _ = module.backward(d)
+    assert np.allclose(dx, expected, rtol=0, atol=1e-14) == (not reuse)
+
+
 def test_saved_arrays_are_what_bptt_keeps(rng):
     module = nn.LSTM(3, 4, num_layers=2, dropout=0.5, rng=0)
     with pytest.raises(RuntimeError, match="before forward"):
