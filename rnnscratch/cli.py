@@ -1,6 +1,6 @@
 """The command line: ``rnnscratch COMMAND [options]`` (also ``python -m rnnscratch``).
 
-Commands: train, evaluate, predict, sample, plot, gradcheck, bench. Every error ends with one line on stderr
+Commands: train, evaluate, predict, sample, translate, plot, gradcheck, bench. Every error ends with one line on stderr
 naming the cause, never a traceback (``rnnscratch --debug COMMAND`` adds it): exit status 2 when the
 input is refused (an option out of range, a missing or malformed file, a data set a classifier cannot
 learn from, a damaged or non-finite checkpoint, an output folder in use or holding another run's
@@ -20,13 +20,14 @@ import warnings
 
 from . import __version__, backend
 from .app import inference, plots, selfcheck, training
-from .app.config import (FORMATS, LABELLED_FORMATS, NAMED_SOURCES, SCHEDULES, TASK_DEFAULTS, TASKS, ConfigError,
-                         TrainConfig, read_settings)
+from .app.config import (DATA_DEFAULTS, FORMATS, LABELLED_FORMATS, NAMED_SOURCES, SCHEDULES, TASK_DEFAULTS, TASKS,
+                         ConfigError, TrainConfig, read_settings)
 from .app.run_folder import describe_results
 from .data import TOKENIZERS
 from .functional.cells import CELL_NAMES
 from .gradcheck import DEFAULT_TOLERANCE
 from .nn.models import POOLINGS
+from .nn.seq2seq import ATTENTIONS
 from .optim import OPTIMIZERS
 
 EXIT_FAILED = 1          # the job ran and failed: training diverged, a write failed, an unexpected error
@@ -84,6 +85,11 @@ def _cmd_train(args) -> int:
         print(f"test accuracy {100 * metrics['test_accuracy']:.2f}%  test loss {metrics['test_loss']:.4f}  "
               f"({metrics['epochs']} epochs, {metrics['train_seconds']:.1f} s, "
               f"{metrics['tokens_per_second']:.0f} tokens/s)")
+    elif "test_exact_match" in metrics:
+        print(f"test exact match {100 * metrics['test_exact_match']:.2f}%  token accuracy "
+              f"{100 * metrics['test_token_accuracy']:.2f}%  test loss {metrics['test_loss']:.4f}  "
+              f"({metrics['epochs']} epochs, {metrics['train_seconds']:.1f} s, "
+              f"{metrics['tokens_per_second']:.0f} tokens/s)")
     elif "val_loss" in metrics:
         print(f"validation loss {metrics['val_loss']:.4f} nats/token (perplexity {metrics['val_perplexity']:.2f})  "
               f"({metrics['steps']} steps, {metrics['train_seconds']:.1f} s, {metrics['tokens_per_second']:.0f} tokens/s)")
@@ -108,8 +114,10 @@ def _given_options(args) -> dict:
 
 
 def _task_defaults_text():
-    return "\n".join(f"  {task}: " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in table.items() if v is not None)
-                     for task, table in TASK_DEFAULTS.items())
+    tables = [(task, table) for task, table in TASK_DEFAULTS.items()]
+    tables += [(f"{task} --data {data}", table) for (task, data), table in DATA_DEFAULTS.items()]
+    return "\n".join(f"  {name}: " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in table.items() if v is not None)
+                     for name, table in tables)
 
 
 def _add_train(sub):
@@ -120,15 +128,18 @@ def _add_train(sub):
                        "examples:\n  rnnscratch train                                  # embedded phrases, vanilla RNN\n"
                        "  rnnscratch train --data imdb --model lstm --bptt 50 --hidden 256 --embed 100\n"
                        "  rnnscratch train --task lm --data tinyshakespeare --steps 1000\n"
-                       "  rnnscratch train --task classify --tokenizer char --data data/names/ --model gru --hidden 128\n\n"
+                       "  rnnscratch train --task classify --tokenizer char --data data/names/ --model gru --hidden 128\n"
+                       "  rnnscratch train --task seq2seq --data dates       # then: rnnscratch translate "
+                       "runs/seq2seq/best.npz 'sep 27, 1994'\n\n"
                        "Options whose default depends on the task:\n" + _task_defaults_text())
     g = p.add_argument_group("data")
     g.add_argument("--task", choices=TASKS, default=d.task,
                    help="classify: many-to-one over words (sentiment) or, with --tokenizer char, characters "
-                        "(names); lm: language model")
+                        "(names); lm: language model; seq2seq: encoder-decoder from source to target texts")
     g.add_argument("--data", help=f"a named source ({', '.join(NAMED_SOURCES)}: 'embedded' is the shipped negation "
-                                  "phrases) or a path (CSV/TSV text+label, fastText __label__ file, "
-                                  "one-file-per-class folder, IMDB archive/folder, plain text for lm)")
+                                  "phrases; addition and dates are generated seq2seq tasks) or a path (CSV/TSV "
+                                  "text+label, fastText __label__ file, one-file-per-class folder, IMDB "
+                                  "archive/folder, plain text for lm, source<TAB>target or 2-column CSV for seq2seq)")
     g.add_argument("--format", choices=FORMATS, help="force the format of --data instead of detecting it from the path")
     g.add_argument("--text-column", help="CSV/TSV: the text column, a header name or a 0-based number "
                                          "(None: guessed from the header, else column 0)")
@@ -146,10 +157,12 @@ def _add_train(sub):
                                                    "by, so training uses all and keeps the last weights)")
     g.add_argument("--tokenizer", choices=tuple(TOKENIZERS), help="how texts become tokens")
     g.add_argument("--max-len", type=int, help="classify: keep at most the last N tokens of each "
-                                               "text; lm: the sequence length of a batch")
+                                               "text; lm: the sequence length of a batch; seq2seq: the longest "
+                                               "target in tokens (a longer one is an error naming its line)")
     g.add_argument("--vocab-size", type=int, default=d.vocab_size, help="largest vocabulary (specials included)")
     g.add_argument("--min-freq", type=int, default=d.min_freq, help="drop tokens seen fewer times than this")
-    g.add_argument("--limit", type=int, help="use only N examples (classify) or characters (lm): smoke runs")
+    g.add_argument("--limit", type=int, help="use only N examples (classify), characters (lm) or training pairs "
+                                             "(seq2seq): smoke runs")
     g = p.add_argument_group("model")
     g.add_argument("--model", choices=CELL_NAMES, help="recurrent cell")
     g.add_argument("--layers", type=int, help="stacked recurrent layers")
@@ -165,6 +178,7 @@ def _add_train(sub):
                         "the file lacks keep a random vector")
     g.add_argument("--freeze-embeddings", action="store_true",
                    help="keep the --embeddings vectors fixed during training (only the rest of the model learns)")
+    _add_seq2seq_train_options(p)
     g = p.add_argument_group("training")
     g.add_argument("--bptt", type=int, help="truncated BPTT with k1 = k2 = K (default: full BPTT)")
     g.add_argument("--k1", type=int, help="truncated BPTT: update every k1 steps ...")
@@ -211,10 +225,28 @@ def _add_train(sub):
     p.set_defaults(func=_cmd_train, train_parser=p)
 
 
-# -- evaluate / predict / sample / gradcheck / bench ---------------------------------------------
+def _add_seq2seq_train_options(p):
+    g = p.add_argument_group("sequence to sequence (--task seq2seq)",
+                             "addition/dates: 45,000 generated training pairs (or --limit), and held out apart from "
+                             "them a ninth as many for the test and as many again for validation (none with "
+                             "--val-split 0); a pairs file is split by --test-split and --val-split")
+    g.add_argument("--target-tokenizer", choices=tuple(TOKENIZERS), help="how targets become tokens (None: as "
+                                                                         "--tokenizer)")
+    g.add_argument("--attention", choices=ATTENTIONS, help="none: the encoder's last state only; additive "
+                                                           "(Bahdanau), dot or general (Luong)")
+    g.add_argument("--reverse-source", action=argparse.BooleanOptionalAction,
+                   help="read each source last token first (None: yes for seq2seq)")
+    g.add_argument("--input-feeding", action="store_true", help="feed the previous attention context to the "
+                                                                "decoder with each input")
+
+
+# -- evaluate / predict / sample / translate / gradcheck / bench ---------------------------------
 def _cmd_evaluate(args) -> int:
     m = inference.evaluate(args.checkpoint, data=args.data, fmt=args.format, split=args.split, quiet=args.quiet)
-    if "accuracy" in m:
+    if "exact_match" in m:
+        print(f"exact match {100 * m['exact_match']:.2f}%  token accuracy {100 * m['token_accuracy']:.2f}%  "
+              f"loss {m['loss']:.4f} nats/token  ({m['examples']} pairs)")
+    elif "accuracy" in m:
         print(f"accuracy {100 * m['accuracy']:.2f}%  loss {m['loss']:.4f}  ({m['examples']} examples)\n")
         print(inference.format_confusion(m["confusion"], m["labels"]))
     else:
@@ -264,6 +296,33 @@ def _cmd_sample(args) -> int:
     return 0
 
 
+def _cmd_translate(args) -> int:
+    texts = []
+    for text in args.text:
+        texts += sys.stdin.read().splitlines() if text == "-" else [text]
+    if args.file:
+        with open(args.file, encoding="utf-8") as f:
+            texts += f.read().splitlines()
+    if not texts:
+        raise ValueError("nothing to translate: give TEXT arguments, '-' (read stdin) or --file PATH")
+    for translation in inference.translate(args.checkpoint, texts, beam=args.beam, length_penalty=args.length_penalty):
+        print(translation.text)
+    return 0
+
+
+def _add_translate(sub):
+    p = sub.add_parser("translate", formatter_class=_Formatter, help="translate texts with a seq2seq model",
+                       description="Translate each TEXT (or each line of stdin with '-', or of --file) with a "
+                                   "trained sequence-to-sequence model; prints one line per input, in order.")
+    p.add_argument("checkpoint", help="a .npz written by `rnnscratch train --task seq2seq`")
+    p.add_argument("text", nargs="*", help="texts to translate (quote each); '-' reads lines from stdin")
+    p.add_argument("--file", help="also translate every line of this UTF-8 file")
+    p.add_argument("--beam", type=_positive_int, help="beam search of this width (default: greedy search)")
+    p.add_argument("--length-penalty", type=_non_negative_float, default=1.0,
+                   help="beam search ranks score / length ** this (0: raw log probability)")
+    p.set_defaults(func=_cmd_translate)
+
+
 def _cmd_gradcheck(args) -> int:
     start = time.perf_counter()
     reports = selfcheck.run_all(seed=args.seed, T=args.steps, B=args.batch, I=args.input_size, H=args.hidden)
@@ -296,7 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     p = sub.add_parser("evaluate", formatter_class=_Formatter, help="accuracy/loss (or perplexity) of a checkpoint",
                        description="Evaluate a trained model on a split of its own data (recorded in the "
-                                   "checkpoint) or of --data; classifiers also print a confusion matrix.")
+                                   "checkpoint) or of --data; classifiers also print a confusion matrix, "
+                                   "sequence-to-sequence models the exact match and per-token accuracy.")
     p.add_argument("checkpoint", help="a run folder of `rnnscratch train` (its best.npz, else last.npz) or a "
                                       "checkpoint in it (e.g. runs/classify/best.npz)")
     p.add_argument("--data", help="evaluate on this source instead of the one the model was trained on")
@@ -333,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "redrawn from the same history)")
     p.add_argument("--overwrite", action="store_true", help="replace --out FILE.png when it exists")
     p.set_defaults(func=_cmd_plot)
+    _add_translate(sub)
     g = sub.add_parser("gradcheck", formatter_class=_Formatter, help="prove every backward pass against finite differences",
                        description=f"Gradient-check every registered recurrent cell ({', '.join(CELL_NAMES)}; "
                                    "with and without variable lengths), linear, embedding, dropout and both "

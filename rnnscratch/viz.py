@@ -13,8 +13,15 @@ from . import backend
 from .train.history import epoch_rows, step_rows
 
 
+# the accuracy-like metrics a history may hold (classifiers; sequence to sequence), with their legend labels
+_ACCURACIES = (("train_accuracy", "train"), ("val_accuracy", "validation"),
+               ("train_token_accuracy", "train, per token"), ("val_token_accuracy", "validation, per token"),
+               ("val_exact_match", "validation, exact match"))
+
+
 def training_curves(history):
-    """Loss, and accuracy (classifiers) or perplexity (language models), of a run against optimizer steps.
+    """Loss, and accuracy (classifiers; sequence to sequence: per token and exact match) or perplexity
+    (language models), of a run against optimizer steps.
 
     ``history``: the rows of a run's ``history.json`` (:mod:`rnnscratch.train.history`: training metrics
     every N steps, validation metrics at each epoch's end) or a Trainer's per-epoch ``history``. The
@@ -24,19 +31,23 @@ def training_curves(history):
     """
     steps, epochs = step_rows(history), epoch_rows(history)
     x = "step" if all("step" in row for row in history) else "epoch"
-    has = lambda metric: any(f"{part}_{metric}" in row for row in history for part in ("train", "val"))  # noqa: E731
-    second = next((metric for metric in ("accuracy", "perplexity") if has(metric)), None)
-    panels = [("loss", "cross-entropy (nats)", 1)] + \
-        {"accuracy": [("accuracy", "accuracy (%)", 100)], "perplexity": [("perplexity", "perplexity (log scale)", 1)],
-         None: []}[second]
+    has = lambda key: any(key in row for row in history)  # noqa: E731
+    accuracies = [(key, label) for key, label in _ACCURACIES if has(key)]
+    perplexities = [(f"{part}_perplexity", label) for part, label in (("train", "train"), ("val", "validation"))
+                    if has(f"{part}_perplexity")]
+    panels = [("loss", "cross-entropy (nats)", 1, [("train_loss", "train"), ("val_loss", "validation")])]
+    if accuracies:          # classifiers; sequence to sequence (per token, exact match)
+        panels.append(("accuracy", "accuracy (%)", 100, accuracies))
+    elif perplexities:      # language models
+        panels.append(("perplexity", "perplexity (log scale)", 1, perplexities))
     fig = Figure(figsize=(5.5 * len(panels), 3.8), layout="constrained")
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    for ax, (metric, ylabel, scale) in zip(axes, panels):
-        for rows, part, label in ((steps or epochs, "train", "train"), (epochs, "val", "validation")):
-            rows = [row for row in rows if f"{part}_{metric}" in row]
+    for ax, (metric, ylabel, scale, curves) in zip(axes, panels):
+        for key, label in curves:
+            rows = [row for row in (steps or epochs if key.startswith("train_") else epochs) if key in row]
             if rows:                # validation points always marked; a long training curve is a line
-                marker = "o" if part == "val" or len(rows) <= 30 else None
-                ax.plot([row[x] for row in rows], [scale * row[f"{part}_{metric}"] for row in rows], "-",
+                marker = "o" if key.startswith("val_") or len(rows) <= 30 else None
+                ax.plot([row[x] for row in rows], [scale * row[key] for row in rows], "-",
                         marker=marker, markersize=4, label=label)
         if x == "step" and 1 < len(epochs) <= 30:          # where each epoch ended
             for row in epochs[:-1]:
@@ -117,4 +128,26 @@ def confusion_matrix(confusion, labels, title="confusion matrix"):
     ax.set_yticks(range(len(labels)), labels)
     ax.set(xlabel="predicted class", ylabel="true class", title=title)
     fig.colorbar(image, ax=ax, label="examples")
+    return fig
+
+
+def attention_heatmap(weights, source_tokens, target_tokens, title="attention weights"):
+    """The attention weights of one pair, ``(T, S)``: row t is how target token t's step spread its
+    attention over the S source tokens (each row sums to 1). Source tokens label the columns, target
+    tokens the rows; a cell is darker the more weight it got, on a fixed 0..1 scale so that figures
+    compare."""
+    a = numpy.asarray(backend.to_numpy(weights), dtype=float)
+    if a.ndim != 2 or a.shape != (len(target_tokens), len(source_tokens)):
+        raise ValueError(f"weights: expected shape ({len(target_tokens)}, {len(source_tokens)}) (target tokens x "
+                         f"source tokens), got {a.shape}")
+    fig = Figure(figsize=(max(4.0, 0.4 * len(source_tokens) + 2), max(3.0, 0.4 * len(target_tokens) + 1.5)),
+                 layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(a, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
+    # a space (a char token of dates) shown as an open box, a tab or newline escaped: an empty label reads as nothing
+    shown = lambda tokens: ["\u2423" if t == " " else repr(t)[1:-1] if t.isspace() else t for t in tokens]  # noqa: E731
+    ax.set_xticks(range(len(source_tokens)), shown(source_tokens), fontsize=9)
+    ax.set_yticks(range(len(target_tokens)), shown(target_tokens), fontsize=9)
+    ax.set(xlabel="source token", ylabel="target token", title=title)
+    fig.colorbar(image, ax=ax, label="weight")
     return fig

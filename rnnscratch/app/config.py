@@ -5,7 +5,8 @@ the named sources, the learning-rate schedules, and the table of task-dependent 
 choices have their home in the library and are read from there (cells:
 :data:`rnnscratch.functional.cells.CELL_NAMES`; optimizers: :data:`rnnscratch.optim.OPTIMIZERS`;
 tokenizers: :data:`rnnscratch.data.TOKENIZERS`; backends and dtypes: :mod:`rnnscratch.backend`;
-pooling: :data:`rnnscratch.nn.models.POOLINGS`).
+pooling: :data:`rnnscratch.nn.models.POOLINGS`; attention: :data:`rnnscratch.nn.seq2seq.ATTENTIONS`; the generated
+sequence-to-sequence data sets: :data:`rnnscratch.data.SYNTHETIC_TASKS`).
 """
 from __future__ import annotations
 
@@ -16,17 +17,18 @@ import os
 from dataclasses import dataclass
 
 from .. import backend
-from ..data import TOKENIZERS
+from ..data import SYNTHETIC_TASKS, TOKENIZERS
 from ..files import atomic_write
 from ..functional.cells import CELL_NAMES
 from ..nn.models import POOLINGS
+from ..nn.seq2seq import ATTENTIONS
 from ..optim import OPTIMIZERS
 from ..train import TASK_NAMES as TASKS
 from .embeddings import vectors_dimension
 
 FORMATS = ("imdb", "csv", "tsv", "fasttext", "folder", "text")
 LABELLED_FORMATS = tuple(f for f in FORMATS if f != "text")      # the formats that carry labels
-NAMED_SOURCES = ("embedded", "imdb", "tinyshakespeare")          # data sets known by name, not by path
+NAMED_SOURCES = ("embedded", "imdb", "tinyshakespeare") + SYNTHETIC_TASKS   # data sets known by name, not by path
 SCHEDULES = ("none", "step", "cosine")
 
 # The options whose default depends on the task; TrainConfig leaves them None until resolved.
@@ -35,6 +37,9 @@ TASK_DEFAULTS = {
                      lr=5e-3, tokenizer="word", max_len=None, clip=5.0, val_split=None),
     "lm": dict(data="tinyshakespeare", model="lstm", hidden=256, embed=64, layers=2, epochs=1, batch_size=64,
                lr=2e-3, tokenizer="char", max_len=100, clip=5.0, val_split=0.1),
+    # DLFS2 chapter 8's settings (one LSTM layer, embedding 16, Adam 1e-3, batch 128, clip 5, reversed source)
+    "seq2seq": dict(data="dates", model="lstm", hidden=256, embed=16, layers=1, epochs=5, batch_size=128, lr=1e-3,
+                    tokenizer="char", max_len=100, clip=5.0, val_split=0.1, attention="dot", reverse_source=True),
 }
 
 # A classifier's epochs and validation split, when not given, follow the data (resolved once it is read,
@@ -59,6 +64,13 @@ def auto_epochs(batches_per_epoch) -> int:
     ``batches_per_epoch`` batches take fewer than :data:`MIN_STEPS` optimizer steps (small data sets)."""
     return max(MIN_EPOCHS, math.ceil(MIN_STEPS / max(1, batches_per_epoch)))
 
+# Defaults that depend on the data as well, over TASK_DEFAULTS: (task, data) -> options.
+DATA_DEFAULTS = {
+    ("seq2seq", "addition"): dict(hidden=128, epochs=50),       # DLFS2's addition model is smaller and trains longer
+}
+
+# Options that only a sequence-to-sequence run reads: (field, its value when not given).
+SEQ2SEQ_OPTIONS = (("target_tokenizer", None), ("attention", None), ("reverse_source", None), ("input_feeding", False))
 
 # Task names written by checkpoints before the tasks were the trainer's: read, never written.
 LEGACY_TASKS = {"sentiment": "classify", "names": "classify", "charlm": "lm"}
@@ -114,22 +126,26 @@ class TrainConfig:
     """Every option of a training run (``rnnscratch train``), typed; build one from Python or the CLI.
 
     Fields left ``None`` that appear in :data:`TASK_DEFAULTS` take the task's default in :meth:`resolved`
-    (``out`` becomes ``runs/<task>``; ``test_split`` 0 with ``test_data``, else :data:`DEFAULT_TEST_SPLIT`;
-    ``pooling`` ``"last"`` with truncated BPTT, else ``"mean"``).
+    (or the data's, :data:`DATA_DEFAULTS`; ``out`` becomes ``runs/<task>``; ``test_split`` 0 with ``test_data``,
+    else :data:`DEFAULT_TEST_SPLIT`; a classifier's ``pooling`` ``"last"`` with truncated BPTT, else ``"mean"``).
     A classifier's ``epochs`` and ``val_split`` left None follow the data once it is read
     (:func:`auto_epochs`, :func:`auto_val_split`). Field by field, as the CLI's options of the same name:
 
-    * data: ``task`` (``"classify"``: many-to-one; ``"lm"``: language model); ``data`` (a name in
+    * data: ``task`` (``"classify"``: many-to-one; ``"lm"``: language model; ``"seq2seq"``: sequence to
+      sequence); ``data`` (a name in
       :data:`NAMED_SOURCES` or a path); ``format`` (one of :data:`FORMATS`, None: detect);
       ``text_column``/``label_column`` (CSV/TSV: a header name or a 0-based number; None: guessed);
       ``test_data``/``test_format`` (a separate labelled test file); ``test_split`` (held-out test
       fraction for sources without a test split; 0: none); ``val_split`` (validation fraction; lm: the end
-      of the text); ``tokenizer`` (``"word"``/``"char"``); ``max_len`` (classify: keep the last N tokens; lm: a
-      batch's sequence length); ``vocab_size``, ``min_freq``; ``limit`` (N examples or characters).
+      of the text); ``tokenizer`` (``"word"``/``"char"``; seq2seq: the source's) and ``target_tokenizer``
+      (seq2seq; None: as ``tokenizer``); ``max_len`` (classify: keep the last N tokens; lm: a batch's
+      sequence length; seq2seq: the longest target, in tokens, a longer one is an error);
+      ``vocab_size``, ``min_freq``; ``limit`` (N examples, characters or training pairs).
     * model: ``model`` (a cell name), ``layers``, ``hidden``, ``embed`` (lm: 0 feeds one-hot tokens),
       ``bidirectional``, ``dropout``, ``pooling``; ``embeddings`` (a GloVe/word2vec text file, ``.gz``
       too, whose vectors initialise the embedding; ``embed`` defaults to their dimension) and
-      ``freeze_embeddings`` (keep them fixed).
+      ``freeze_embeddings`` (keep them fixed); seq2seq: ``attention`` (one of
+      :data:`~rnnscratch.nn.seq2seq.ATTENTIONS`), ``reverse_source``, ``input_feeding``.
     * training: ``bptt`` (k1 = k2) or ``k1``/``k2`` (truncated BPTT; None: full), ``clip`` (global norm;
       0: none), ``optimizer``, ``lr``, ``weight_decay``, ``schedule``, ``epochs``, ``steps`` (stop after
       this many updates), ``batch_size``, ``patience`` (early stopping), ``seed``.
@@ -151,6 +167,7 @@ class TrainConfig:
     test_split: float | None = None
     val_split: float | None = None
     tokenizer: str | None = None
+    target_tokenizer: str | None = None
     max_len: int | None = None
     vocab_size: int = 10000
     min_freq: int = 1
@@ -164,6 +181,9 @@ class TrainConfig:
     pooling: str | None = None
     embeddings: str | None = None
     freeze_embeddings: bool = False
+    attention: str | None = None
+    reverse_source: bool | None = None
+    input_feeding: bool = False
     bptt: int | None = None
     k1: int | None = None
     k2: int | None = None
@@ -190,7 +210,9 @@ class TrainConfig:
         (:class:`ConfigError`, a ``ValueError``; an unusable ``RNNSCRATCH_*`` variable: ``BackendError``; an
         unreadable ``--embeddings`` file: ``DataError``)."""
         check_choice("task", self.task, TASKS)
-        filled = {key: value for key, value in TASK_DEFAULTS[self.task].items() if getattr(self, key) is None}
+        defaults = TASK_DEFAULTS[self.task]
+        defaults = {**defaults, **DATA_DEFAULTS.get((self.task, self.data or defaults["data"]), {})}
+        filled = {key: value for key, value in defaults.items() if getattr(self, key) is None}
         if self.embeddings is not None and not self.resume:   # --embed is the vectors' dimension (and must agree
             # with it when given); a resumed run has its embedding in the checkpoint, the file may have moved
             filled["embed"] = vectors_dimension(self.embeddings)
@@ -205,8 +227,8 @@ class TrainConfig:
                               "--data is held out for testing; drop --test-split")
         if config.test_split is None:
             config.test_split = 0.0 if config.test_data else DEFAULT_TEST_SPLIT
-        if config.pooling is None:       # truncated BPTT classifies from the last state; else the mean generalises
-            config.pooling = "last" if (config.bptt or config.k1) else "mean"    # better (60 examples: 60% -> 100%)
+        if config.pooling is None and config.task == "classify":   # truncated BPTT classifies from the last state;
+            config.pooling = "last" if (config.bptt or config.k1) else "mean"  # else the mean generalises better
         if config.out is None:
             config.out = (os.path.dirname(config.resume) or ".") if config.resume else os.path.join("runs", config.task)
         config.backend = config.backend or backend.get_backend()
@@ -223,6 +245,9 @@ class TrainConfig:
                               "is for --task lm)")
         if config.freeze_embeddings and config.embeddings is None:
             raise ConfigError("--freeze-embeddings: needs --embeddings FILE (the pretrained vectors to keep fixed)")
+        check_seq2seq_options(config)
+        if config.task == "seq2seq" and config.target_tokenizer is None:
+            config.target_tokenizer = config.tokenizer
         if config.k2 is not None and (config.k1 or config.bptt) is None:
             raise ConfigError("--k2: needs --k1 (or --bptt)")
         if config.k1 is not None and config.bptt is not None:
@@ -231,6 +256,7 @@ class TrainConfig:
             raise ConfigError(f"--overwrite: would delete the run that --resume {config.resume} continues; "
                               "drop --overwrite")
         for name, choices in (("format", FORMATS), ("test_format", LABELLED_FORMATS), ("tokenizer", TOKENIZERS),
+                              ("target_tokenizer", TOKENIZERS), ("attention", ATTENTIONS),
                               ("model", CELL_NAMES), ("pooling", POOLINGS), ("optimizer", OPTIMIZERS),
                               ("schedule", SCHEDULES), ("backend", backend.BACKENDS),
                               ("dtype", backend.FLOAT_DTYPES)):
@@ -274,6 +300,24 @@ def read_settings(path, flag_name="--config") -> dict:
     return {name: value for name, value in options.items() if name not in PER_INVOCATION}
 
 
+def check_seq2seq_options(config: TrainConfig):
+    """``ConfigError`` for a sequence-to-sequence option given to another task, or an option that a
+    sequence-to-sequence run cannot take."""
+    c = config
+    if c.task != "seq2seq":
+        given = [name for name, unset in SEQ2SEQ_OPTIONS if getattr(c, name) != unset]
+        if given:
+            shown = flag(given[0]) if given[0] != "reverse_source" or c.reverse_source else "--no-reverse-source"
+            raise ConfigError(f"{shown}: for --task seq2seq only (this run is --task {c.task})")
+        return
+    if c.embed == 0:
+        raise ConfigError("--embed 0: a sequence-to-sequence model needs an embedding size >= 1")
+    for name in ("bptt", "k1", "k2"):
+        if getattr(c, name) is not None:
+            raise ConfigError(f"{flag(name)}: truncated BPTT is for --task classify and lm; a sequence-to-sequence "
+                              "model trains through whole sequences")
+
+
 def same_folder(a, b) -> bool:
     """Whether the paths ``a`` and ``b`` name one folder (an absent one compared by its absolute path)."""
     return os.path.realpath(a) == os.path.realpath(b)
@@ -307,10 +351,10 @@ class RunInfo:
     ``evaluate``, ``predict`` and ``sample`` need nothing else besides the weights and the vocabulary.
 
     Attributes:
-        task: ``"classify"`` or ``"lm"`` (the trainer's task names).
-        tokenizer: the tokenizer's name, ``"word"`` or ``"char"``.
+        task: ``"classify"``, ``"lm"`` or ``"seq2seq"`` (the trainer's task names).
+        tokenizer: the tokenizer's name, ``"word"`` or ``"char"`` (seq2seq: the source's).
         max_len: classify: texts were cut to their last ``max_len`` tokens (None: whole); lm: the sequence
-            length of a batch.
+            length of a batch; seq2seq: the longest target (translation decodes at most this many tokens).
         label_names: classify: ``label_names[k]`` is class k's name; lm: None.
         data: the training source as given (a name in :data:`NAMED_SOURCES` or a path).
         format: the forced format of ``data`` (None: detected from the path).
@@ -321,6 +365,9 @@ class RunInfo:
         val_split: the validation fraction (lm: the end of the text, which ``evaluate`` uses as test).
         batch_size: sequences per batch in training (lm evaluation batches the same way).
         text_column, label_column: the CSV/TSV columns asked for (None: guessed).
+        target_tokenizer, reverse_source, target_vocab: seq2seq: the target's tokenizer, whether the
+            source is read reversed, and the target :class:`~rnnscratch.data.Vocab` as a dict (the source
+            vocabulary is the checkpoint's own); None for the other tasks.
         settings: every other option of the run (``TrainConfig`` fields), so that a resumed run can be
             checked to continue it (:func:`resume_conflicts`); None in older checkpoints.
     """
@@ -338,6 +385,9 @@ class RunInfo:
     batch_size: int = 64
     text_column: str | int | None = None
     label_column: str | int | None = None
+    target_tokenizer: str | None = None
+    reverse_source: bool | None = None
+    target_vocab: dict | None = None
     settings: dict | None = None
 
     def to_dict(self) -> dict:
@@ -358,16 +408,18 @@ class RunInfo:
         return info
 
     @classmethod
-    def of_run(cls, config: TrainConfig, label_names=None) -> RunInfo:
-        """The record of a resolved :class:`TrainConfig`'s run (``label_names`` for a classifier)."""
-        own = {f.name for f in dataclasses.fields(cls)} - {"label_names", "settings"}
+    def of_run(cls, config: TrainConfig, label_names=None, target_vocab=None) -> RunInfo:
+        """The record of a resolved :class:`TrainConfig`'s run (``label_names`` for a classifier, the
+        ``target_vocab`` dict for a sequence-to-sequence model)."""
+        own = {f.name for f in dataclasses.fields(cls)} - {"label_names", "settings", "target_vocab"}
         settings = {name: value for name, value in settings_of(config).items() if name not in own}
         return cls(**{name: getattr(config, name) for name in own}, settings=settings,
-                   label_names=None if label_names is None else list(label_names))
+                   label_names=None if label_names is None else list(label_names), target_vocab=target_vocab)
 
     def options(self) -> dict:
         """The run's :class:`TrainConfig` options as recorded (older checkpoints record fewer)."""
         record = self.to_dict()
         known = {f.name for f in dataclasses.fields(TrainConfig)} - set(PER_INVOCATION)
-        options = {**{k: v for k, v in record.items() if k != "settings"}, **(record["settings"] or {})}
+        options = {**{k: v for k, v in record.items() if k not in ("settings", "target_vocab")},
+                   **(record["settings"] or {})}
         return {name: value for name, value in options.items() if name in known}

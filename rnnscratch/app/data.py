@@ -4,7 +4,10 @@ Classification (``task="classify"``) reads a labelled source — the embedded ph
 file, a fastText file or a folder with one file per class — splits it, builds the vocabulary on the
 training part and batches ``(ids (T, B), lengths (B,), labels (B,))``. A language model (``task="lm"``)
 reads a plain-text corpus, keeps its end for validation and cuts ``(inputs (T, B), targets (T, B))``
-from one stream. The loaders themselves are :mod:`rnnscratch.data.datasets`.
+from one stream. A sequence-to-sequence model (``task="seq2seq"``) reads pairs, generated (``addition``,
+``dates``) or from a ``source<TAB>target``/CSV file, and batches ``(src, src_lengths, tgt_in, tgt_out)``.
+The loaders themselves are :mod:`rnnscratch.data.datasets`, :mod:`~rnnscratch.data.parallel` and
+:mod:`~rnnscratch.data.synthetic`.
 """
 from __future__ import annotations
 
@@ -18,9 +21,10 @@ from typing import Callable
 
 import numpy
 
-from ..data import BucketIterator, DataError, TextDataset, Vocab, datasets, get_tokenizer, stream_batches
+from ..data import (SYNTHETIC_TASKS, BucketIterator, DataError, PairEncoder, PairIterator, TextDataset, Vocab,
+                    datasets, get_tokenizer, parallel_text, stream_batches, synthetic_pairs)
 from ..data.vocab import PAD, UNK
-from .config import LABELLED_FORMATS, MIN_VAL_EXAMPLES, VAL_FRACTION, TrainConfig, auto_val_split
+from .config import LABELLED_FORMATS, MIN_VAL_EXAMPLES, NAMED_SOURCES, VAL_FRACTION, TrainConfig, auto_val_split
 
 SHOWN_CLASSES = 10        # the data summary names this many classes, the most frequent first
 
@@ -197,6 +201,7 @@ class PreparedData:
             why there is no validation part).
         val_split: the validation fraction used (a classifier's, chosen by the data when none was given).
         batches_per_epoch: training batches in one epoch.
+        pairs: seq2seq: the :class:`~rnnscratch.data.PairEncoder` (``vocab`` is its source vocabulary).
     """
     task: str
     vocab: Vocab
@@ -208,6 +213,7 @@ class PreparedData:
     summary: list = dataclasses.field(default_factory=list)
     val_split: float | None = None
     batches_per_epoch: int | None = None
+    pairs: PairEncoder | None = None
 
 
 def prepare_classification(config: TrainConfig) -> PreparedData:
@@ -286,6 +292,87 @@ def prepare_language_model(config: TrainConfig) -> PreparedData:
                         batches_per_epoch=math.ceil(((len(train_ids) - 1) // c.batch_size) / c.max_len))
 
 
+# -- sequence to sequence ----------------------------------------------------------------------------
+SYNTHETIC_TRAIN_PAIRS = 45000      # a generated task's training pairs without --limit (DLFS2: 45,000 + 5,000 held out)
+PAIR_FORMATS = ("tsv", "csv")      # the --format values a pairs file may be forced to
+_PAIR_DELIMITERS = {"tsv": "\t", "csv": ","}
+
+
+def read_pairs(source, fmt=None):
+    """Every pair of a ``source<TAB>target`` or CSV file (``fmt`` None: by the file name, else one of
+    :data:`PAIR_FORMATS`)."""
+    if fmt is not None and fmt not in PAIR_FORMATS:
+        raise DataError(f"--format {fmt}: a sequence-to-sequence run reads pairs, as {' or '.join(PAIR_FORMATS)}")
+    return parallel_text(source, delimiter=_PAIR_DELIMITERS.get(fmt))
+
+
+def load_pairs(source, fmt, seed, test_split, val_split, limit=None):
+    """``(train, validation or None, test)`` pairs (:class:`~rnnscratch.data.ParallelDataset`) of a
+    generated task or a pairs file, the same for the same arguments (a run's record re-creates them).
+
+    A generated task (``addition``, ``dates``): ``limit`` training pairs (default 45,000) and, drawn
+    apart from them, a test part of a ninth as many (5,000) and, when ``val_split > 0``, a validation
+    part of the same size; no source occurs in two parts. A file: ``test_split`` of it is the test part
+    and ``val_split`` of the rest the validation part (both seeded), then at most ``limit`` training pairs.
+    """
+    if source in SYNTHETIC_TASKS:
+        n_train = limit or SYNTHETIC_TRAIN_PAIRS
+        n_test = -(-n_train // 9)
+        n_val = n_test if val_split > 0 else 0
+        train, held_out = synthetic_pairs(source, n_train, n_test + n_val, seed=seed)
+        val = held_out.subset(range(n_test, n_test + n_val)) if n_val else None
+        return train, val, held_out.subset(range(n_test))
+    if source in NAMED_SOURCES:
+        raise DataError(f"--data {source}: a sequence-to-sequence run needs pairs: {', '.join(SYNTHETIC_TASKS)}, or a "
+                        "source<TAB>target (or CSV) file")
+    train, test = read_pairs(source, fmt).split(test_split, seed=seed)
+    val = None
+    if val_split > 0:
+        train, val = train.split(val_split, seed=seed)
+    if limit and limit < len(train):
+        train = train.subset(sorted(numpy.random.default_rng(seed).permutation(len(train))[:limit]))
+    return train, val, test
+
+
+def pair_batches(dataset, pairs, batch_size, max_len=None, shuffle=False, seed=0):
+    """A :class:`~rnnscratch.data.PairIterator` over ``dataset`` encoded by ``pairs`` (a
+    :class:`~rnnscratch.data.PairEncoder`): ``iterator(epoch)`` yields ``(src, src_lengths, tgt_in,
+    tgt_out)``; a target over ``max_len`` tokens is a ``DataError`` naming its line and ``--max-len``."""
+    sources, targets = pairs.encode(dataset, max_target_len=max_len, limit_name="--max-len")
+    vocab = pairs.target_vocab
+    return PairIterator(sources, targets, batch_size, vocab.bos_index, vocab.eos_index, pad=vocab.pad_index,
+                        shuffle=shuffle, seed=seed)
+
+
+def prepare_seq2seq(config: TrainConfig) -> PreparedData:
+    """Generate or read pairs, split them, build both vocabularies on the training part and batch them
+    (``config`` resolved). A target longer than ``--max-len`` tokens is a ``DataError`` naming its line."""
+    c = config
+    train, val, test = load_pairs(c.data, c.format, c.seed, c.test_split, c.val_split, c.limit)
+    if c.test_data:
+        test = read_pairs(c.test_data, c.test_format)
+    pairs = PairEncoder.build(train, c.tokenizer, c.target_tokenizer, c.reverse_source, max_size=c.vocab_size,
+                              min_freq=c.min_freq)
+
+    def batches(dataset, shuffle):
+        return pair_batches(dataset, pairs, c.batch_size, c.max_len, shuffle, c.seed)
+
+    train_batches = batches(train, True)
+    longest = max(len(t) for t in train_batches.targets)
+    read = f"data: {len(train)} training pairs from {train.source}" + (f" ({train.columns})" if train.columns else "")
+    summary = [read, f"vocabularies: source {len(pairs.source_vocab)} {c.tokenizer} tokens"
+                     f"{' (read reversed)' if c.reverse_source else ''}, target {len(pairs.target_vocab)} "
+                     f"{c.target_tokenizer} tokens; the longest target has {longest} (--max-len {c.max_len})"]
+    return PreparedData("seq2seq", pairs.source_vocab, None, train=train_batches,
+                        val=None if val is None else list(batches(val, False)(0)), test=list(batches(test, False)(0)),
+                        sizes=(len(train), 0 if val is None else len(val), len(test)), summary=summary, pairs=pairs)
+
+
 def prepare(config: TrainConfig) -> PreparedData:
-    """:func:`prepare_classification` or :func:`prepare_language_model`, by ``config.task``."""
+    """:func:`prepare_classification`, :func:`prepare_language_model` or :func:`prepare_seq2seq`, by
+    ``config.task``."""
+    if config.task == "seq2seq":
+        return prepare_seq2seq(config)
+    if config.data in SYNTHETIC_TASKS:
+        raise DataError(f"--data {config.data}: a generated sequence-to-sequence task; train it with --task seq2seq")
     return prepare_language_model(config) if config.task == "lm" else prepare_classification(config)

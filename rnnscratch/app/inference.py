@@ -1,11 +1,13 @@
-"""Using a trained model: load a checkpoint written by the training job, predict, sample, evaluate.
+"""Using a trained model: load a checkpoint written by the training job, predict, sample, translate, evaluate.
 
 Everything comes from the checkpoint: the weights, the vocabulary and the run's
 :class:`~rnnscratch.app.config.RunInfo` (tokenizer, label names, maximum length, where the data came
-from and how it was split). Checkpoints written before the task names were ``classify``/``lm`` work too.
+from and how it was split; seq2seq: the target's tokenizer and vocabulary, whether the source is read
+reversed). Checkpoints written before the task names were ``classify``/``lm`` work too.
 """
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -13,23 +15,29 @@ from dataclasses import dataclass
 import numpy
 
 from .. import backend
-from ..data import DataError, Vocab, datasets, get_tokenizer
+from ..data import EOS, UNK, DataError, PairEncoder, Vocab, datasets, get_tokenizer, pad_sequences
+from ..nn.decoding import beam_search, greedy_decode
 from ..train import Checkpoint, CheckpointError, Trainer, load_checkpoint
 from .config import RunInfo, check_choice
-from .data import (classification_batches, encode_stream, encode_texts, limit, load_labelled, read_labelled,
-                   relabel, split_corpus, stream_eval_batches)
+from .data import (classification_batches, encode_stream, encode_texts, limit, load_labelled, load_pairs,
+                   pair_batches, read_labelled, read_pairs, relabel, split_corpus, stream_eval_batches)
 
 EVAL_BATCH_SIZE = 64          # classifiers: sequences per evaluation batch (any size gives the same metrics)
 SPLITS = ("train", "test")    # what evaluate can measure
+# what each task's checkpoint is, and the command that uses it
+_USES = {"classify": ("a classifier", "rnnscratch predict"), "lm": ("a language model", "rnnscratch sample"),
+         "seq2seq": ("a sequence-to-sequence model", "rnnscratch translate")}
 
 
 @dataclass
 class TrainedModel:
-    """A checkpoint ready for use: ``model`` (in eval mode), its ``vocab``, ``tokenizer`` and ``run`` record."""
+    """A checkpoint ready for use: ``model`` (in eval mode), its ``vocab``, ``tokenizer`` and ``run`` record;
+    seq2seq: ``pairs``, the :class:`~rnnscratch.data.PairEncoder` of both sides (else None)."""
     checkpoint: Checkpoint
     vocab: Vocab
     tokenizer: object
     run: RunInfo
+    pairs: PairEncoder | None = None
 
     @property
     def model(self):
@@ -60,11 +68,16 @@ def load_trained(path, task=None) -> TrainedModel:
         raise CheckpointError(f"{path}: not written by `rnnscratch train` (no task or vocabulary inside)")
     run = RunInfo.from_dict(record)
     if task is not None and run.task != task:
-        use = "rnnscratch sample" if run.task == "lm" else "rnnscratch predict"
-        kind = "a language model" if run.task == "lm" else "a classifier"
+        kind, use = _USES[run.task]
         raise DataError(f"{path} holds {kind}; use `{use}`")
+    pairs = None
+    if run.task == "seq2seq":
+        if run.target_vocab is None:
+            raise CheckpointError(f"{path}: a sequence-to-sequence checkpoint without its target vocabulary")
+        pairs = PairEncoder(Vocab.from_dict(ckpt.vocab), Vocab.from_dict(run.target_vocab), run.tokenizer,
+                            run.target_tokenizer, run.reverse_source)
     ckpt.model.eval()
-    return TrainedModel(ckpt, Vocab.from_dict(ckpt.vocab), get_tokenizer(run.tokenizer), run)
+    return TrainedModel(ckpt, Vocab.from_dict(ckpt.vocab), get_tokenizer(run.tokenizer), run, pairs)
 
 
 def predict(path, texts) -> list:
@@ -117,6 +130,8 @@ def evaluate(path, data=None, fmt=None, split="test", quiet=False) -> dict:
 
     Classifiers: ``loss``, ``accuracy``, ``confusion`` (C, C), ``examples`` and ``labels``. Language
     models: ``loss`` and ``perplexity``; ``"test"`` is the held-out end of the text used in training.
+    Sequence to sequence: ``loss``, ``perplexity``, ``token_accuracy`` (teacher-forced), ``exact_match``
+    (greedy decoding, whole sequences) and ``examples``; ``data`` (a pairs file) is measured whole.
     The run's own CSV/TSV data is read with the run's columns and cut to the run's ``--limit`` (the same
     seeded subset as in training); the columns of ``data`` are guessed.
     Progress on stderr (:mod:`rnnscratch.train.progress`) unless ``quiet``.
@@ -125,6 +140,8 @@ def evaluate(path, data=None, fmt=None, split="test", quiet=False) -> dict:
     trained = load_trained(path)
     run = trained.run
     trainer = Trainer(trained.model, None, run.task, quiet=quiet)
+    if run.task == "seq2seq":
+        return _evaluate_seq2seq(trained, trainer, data, fmt, split)
     source = data or run.data
     if run.task == "lm":
         train_text, held_out = split_corpus(datasets.text_corpus(source, "all"), run.val_split)
@@ -155,3 +172,95 @@ def format_confusion(confusion, labels) -> str:
     for name, row in zip(labels, confusion):
         lines.append(name.ljust(width) + "".join(str(v).rjust(width) for v in row))
     return "\n".join(lines)
+
+
+# -- sequence to sequence ----------------------------------------------------------------------------
+@dataclass
+class Translation:
+    """One source text's translation.
+
+    Attributes:
+        text: the translation (detokenized, up to ``<eos>``).
+        score: its log probability (greedy), or that divided by ``length ** length_penalty`` (beam).
+        source_tokens: the source's tokens as written (``[<unk>]`` for a text with none).
+        target_tokens: the emitted tokens, ``<eos>`` included when the model emitted it.
+        attention: ``(len(target_tokens), len(source_tokens))`` weights, columns in the order written
+            (un-reversed when the model reads the source reversed); None for a model without attention.
+    """
+    text: str
+    score: float
+    source_tokens: list
+    target_tokens: list
+    attention: numpy.ndarray | None
+
+
+def _check_beam_options(beam, length_penalty):
+    if beam is not None and (isinstance(beam, bool) or not isinstance(beam, int) or beam < 1):
+        raise ValueError(f"--beam {beam}: expected a beam width >= 1 (1 is greedy search)")
+    if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)) \
+            or not math.isfinite(length_penalty) or length_penalty < 0:
+        raise ValueError(f"--length-penalty {length_penalty}: expected a finite number >= 0")
+
+
+def translate(path, texts, beam=None, length_penalty=1.0, batch_size=EVAL_BATCH_SIZE) -> list:
+    """A :class:`Translation` of each text by a sequence-to-sequence checkpoint, in order.
+
+    ``beam`` None: greedy search; ``k >= 1``: beam search of width k (1 equals greedy), ranking finished
+    hypotheses by score / length ** ``length_penalty``. Tokens never seen in training are read as
+    ``<unk>`` with a warning naming the text; an empty text is translated too, with a warning. At most
+    the run's ``max_len`` target tokens are written.
+    """
+    _check_beam_options(beam, length_penalty)
+    trained = load_trained(path, task="seq2seq")
+    pairs, model = trained.pairs, trained.model
+    texts = list(texts)
+    for k, text in enumerate(texts, 1):
+        unknown = pairs.unknown_source_tokens(text)
+        if not text.strip():
+            warnings.warn(f"text {k} is empty: its translation is the model's guess from nothing", stacklevel=2)
+        elif unknown:
+            shown = ", ".join(map(repr, unknown[:5])) + (", ..." if len(unknown) > 5 else "")
+            warnings.warn(f"text {k}: {shown} never seen in training: read as {UNK}", stacklevel=2)
+    vocab = pairs.target_vocab
+    max_len = (trained.run.max_len or 100) + 1                    # the tokens, then <eos>
+    out = []
+    for start in range(0, len(texts), batch_size):
+        chunk = texts[start:start + batch_size]
+        src, lengths = pad_sequences([pairs.encode_source(t) for t in chunk], value=pairs.source_vocab.pad_index)
+        src, lengths = backend.to_device(src), backend.to_device(lengths)
+        if beam is None:
+            decoded = greedy_decode(model, src, lengths, vocab.bos_index, vocab.eos_index, max_len)
+        else:
+            decoded = beam_search(model, src, lengths, vocab.bos_index, vocab.eos_index, max_len, beam=beam,
+                                  length_penalty=length_penalty)
+        for b, text in enumerate(chunk):
+            tokens = decoded.tokens[b]
+            attention = None if decoded.attention is None else numpy.asarray(decoded.attention[b])
+            target_tokens = vocab.decode(tokens)
+            if attention is not None and len(attention) > len(tokens):
+                target_tokens.append(EOS)
+            source_tokens = pairs.source_tokens(text) or [UNK]        # in the order the encoder read them
+            if pairs.reverse_source:
+                source_tokens = source_tokens[::-1]
+                attention = None if attention is None else attention[:, ::-1]
+            out.append(Translation(pairs.decode_target(tokens), decoded.scores[b], source_tokens, target_tokens,
+                                   attention))
+    return out
+
+
+def _evaluate_seq2seq(trained, trainer, data, fmt, split):
+    """Loss, perplexity, token accuracy and exact match on ``split`` of the run's pairs, or on every pair of
+    the file ``data``."""
+    run = trained.run
+    if data is not None:
+        dataset = read_pairs(data, fmt)
+    elif split == "test" and run.test_data:
+        dataset = read_pairs(run.test_data, run.test_format)
+    else:
+        train, _, test = load_pairs(run.data, run.format, run.seed, run.test_split, run.val_split,
+                                    (run.settings or {}).get("limit"))
+        dataset = train if split == "train" else test
+    batches = pair_batches(dataset, trained.pairs, run.batch_size)
+    metrics = trainer.evaluate(list(batches(0)))
+    metrics["examples"] = len(dataset)
+    return metrics

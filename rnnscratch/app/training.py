@@ -29,10 +29,15 @@ from .plots import HISTORY_PNG, PLOT_EXTRA, PlotExtraMissing, draw_history
 from .run_folder import run_folder
 
 
-def build_model(config: TrainConfig, vocab, label_names=None):
-    """A ``LanguageModel`` (``config.task == "lm"``) or a ``SequenceClassifier`` into ``label_names``,
-    over the tokens of ``vocab`` (a :class:`~rnnscratch.data.Vocab`), seeded by ``config.seed``."""
+def build_model(config: TrainConfig, vocab, label_names=None, target_vocab=None):
+    """A ``LanguageModel`` (``config.task == "lm"``), a ``Seq2Seq`` from ``vocab`` to ``target_vocab``
+    (``"seq2seq"``) or a ``SequenceClassifier`` into ``label_names``, over the tokens of ``vocab`` (a
+    :class:`~rnnscratch.data.Vocab`), seeded by ``config.seed``."""
     c = config
+    if c.task == "seq2seq":
+        return nn.Seq2Seq(len(vocab), len(target_vocab), embed=c.embed, hidden=c.hidden, cell=c.model,
+                          layers=c.layers, bidirectional=c.bidirectional, attention=c.attention,
+                          input_feeding=c.input_feeding, dropout=c.dropout, rng=c.seed)
     if c.task == "lm":
         return nn.LanguageModel(len(vocab), hidden_size=c.hidden, embed_dim=c.embed or None, cell=c.model,
                                 num_layers=c.layers, dropout=c.dropout, rng=c.seed)
@@ -65,7 +70,8 @@ def train(config: TrainConfig) -> dict:
 
     Metrics: ``task``, ``epochs``, ``steps``, ``train_seconds``, ``tokens_per_second``, ``parameters``,
     then ``val_<metric>`` and ``test_<metric>`` of the best weights (classify: loss and accuracy; lm:
-    loss and perplexity) where there is such a part. Selects the backend and dtype globally.
+    loss and perplexity; seq2seq: loss, perplexity, token accuracy and exact match) where there is
+    such a part. Selects the backend and dtype globally.
     Refused before anything is written (``ConfigError``): options out of range, an output folder in use
     by another run, holding another run's results (unless ``overwrite``) or not writable, a ``resume``
     whose checkpoint was trained with other options.
@@ -79,10 +85,11 @@ def train(config: TrainConfig) -> dict:
     with run_folder(c.out, resume=c.resume, overwrite=c.overwrite, quiet=c.quiet) as folder:
         data = prepare(c)
         c = settle(c, data)
-        model = build_model(c, data.vocab, data.label_names)
+        target_vocab = data.pairs.target_vocab if data.pairs is not None else None
+        model = build_model(c, data.vocab, data.label_names, target_vocab)
         pretrained = prepare_embedding(model, data.vocab, c)          # --embeddings, --freeze-embeddings
         optimizer, scheduler = build_optimizer(c, model)
-        run_info = RunInfo.of_run(c, data.label_names)
+        run_info = RunInfo.of_run(c, data.label_names, None if target_vocab is None else target_vocab.to_dict())
         trainer = Trainer(model, optimizer, c.task, bptt=build_bptt(c), clip=c.clip or None, scheduler=scheduler,
                           out_dir=c.out, patience=c.patience, vocab=data.vocab.to_dict(), quiet=c.quiet,
                           extra=run_info.to_dict(), max_steps=c.steps, log_every=c.log_every)
@@ -90,7 +97,7 @@ def train(config: TrainConfig) -> dict:
             trainer.resume(c.resume)
         if not c.quiet:
             n_train, n_val, n_test = data.sizes
-            unit = "tokens" if c.task == "lm" else "examples"
+            unit = {"lm": "tokens", "seq2seq": "pairs"}.get(c.task, "examples")
             print("\n".join(data.summary + pretrained + [
                 f"{c.task}: {n_train} train / {n_val} validation / {n_test} test {unit}, vocabulary {len(data.vocab)}, "
                 f"{type(model).__name__} {c.model} with {model.num_parameters():,} parameters, "
@@ -150,7 +157,8 @@ def settle(config: TrainConfig, data) -> TrainConfig:
     when none was given (:func:`~rnnscratch.app.config.auto_val_split`,
     :func:`~rnnscratch.app.config.auto_epochs`)."""
     epochs = config.epochs if config.epochs is not None else auto_epochs(data.batches_per_epoch)
-    return dataclasses.replace(config, val_split=data.val_split, epochs=epochs)
+    val_split = data.val_split if data.val_split is not None else config.val_split
+    return dataclasses.replace(config, val_split=val_split, epochs=epochs)
 
 
 def check_resumable(config: TrainConfig):

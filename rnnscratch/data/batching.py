@@ -2,6 +2,8 @@
 
 * :func:`pad_sequences` — pad/truncate to one length (``"pre"`` or ``"post"``), lengths returned.
 * :class:`BucketIterator` — batches of similar lengths (less padding), shuffled with a seed.
+* :class:`PairIterator` — the same for sequence-to-sequence pairs: source, its lengths, target in and out.
+* :func:`bucket_batches` — the batch order both iterators share.
 * :func:`stream_batches` — one long stream cut into ``B`` parallel streams for language modelling.
 
 Batches are host NumPy arrays, time-major like the models: ids ``(T, B)``, lengths ``(B,)``.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import numpy
 
 from .. import backend
+from ..functional.losses import IGNORE_INDEX
 
 
 def pad_sequences(sequences, max_len=None, padding="post", truncating="post", value=0):
@@ -43,6 +46,29 @@ def pad_sequences(sequences, max_len=None, padding="post", truncating="post", va
     return ids, lengths
 
 
+def bucket_batches(lengths, batch_size, seed=0, epoch=0, bucket=True, shuffle=True, pool=50):
+    """The example indices of every batch of one epoch (a list of int arrays), for examples of ``lengths``.
+
+    With ``bucket``, a randomly chosen pool of ``batch_size * pool`` examples is sorted by length
+    (longest first) and cut into batches, so similar lengths share a batch; the batches are then
+    shuffled, so the order still changes every epoch. ``seed`` + ``epoch`` make every epoch reproducible.
+    """
+    lengths = numpy.asarray(lengths)
+    rng = numpy.random.default_rng([seed, epoch])
+    order = rng.permutation(len(lengths)) if shuffle else numpy.arange(len(lengths))
+    if not bucket:
+        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    batches = []
+    chunk = batch_size * pool
+    for start in range(0, len(order), chunk):
+        part = order[start:start + chunk]
+        part = part[numpy.argsort(-lengths[part], kind="stable")]
+        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+    if shuffle:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
 class BucketIterator:
     """Batches of ``(ids (T, B), lengths (B,), labels (B,))`` with little padding.
 
@@ -69,19 +95,7 @@ class BucketIterator:
 
     def batch_indices(self, epoch=0):
         """The example indices of every batch of an epoch."""
-        rng = numpy.random.default_rng([self.seed, epoch])
-        order = rng.permutation(len(self.sequences)) if self.shuffle else numpy.arange(len(self.sequences))
-        if not self.bucket:
-            return [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-        batches = []
-        chunk = self.batch_size * self.pool
-        for start in range(0, len(order), chunk):
-            pool = order[start:start + chunk]
-            pool = pool[numpy.argsort(-self.lengths[pool], kind="stable")]
-            batches += [pool[i:i + self.batch_size] for i in range(0, len(pool), self.batch_size)]
-        if self.shuffle:
-            batches = [batches[i] for i in rng.permutation(len(batches))]
-        return batches
+        return bucket_batches(self.lengths, self.batch_size, self.seed, epoch, self.bucket, self.shuffle, self.pool)
 
     def __call__(self, epoch=0):
         for idx in self.batch_indices(epoch):
@@ -127,6 +141,63 @@ class StreamBatches:
         self._start = start + self.seq_len
         return (backend.to_device(self.inputs[start:start + self.seq_len].copy()),
                 backend.to_device(self.targets[start:start + self.seq_len].copy()))
+
+
+class PairIterator:
+    """Batches of sequence-to-sequence pairs: ``(src (S, B), src_lengths (B,), tgt_in (T, B), tgt_out (T, B))``.
+
+    ``sources`` and ``targets`` are id lists (a target without ``<bos>``/``<eos>``); the decoder reads
+    ``tgt_in = <bos> y_1 ... y_n`` and learns ``tgt_out = y_1 ... y_n <eos>``, so ``T`` is the longest
+    target of the batch plus one. ``src`` and ``tgt_in`` are padded with ``pad`` after the real tokens,
+    ``tgt_out`` with :data:`~rnnscratch.functional.losses.IGNORE_INDEX`, which no loss counts.
+
+    Batches are cut by :func:`bucket_batches` over the source lengths (a pool of ``batch_size * pool``
+    pairs sorted, then the batches shuffled): the encoder runs ``S`` steps for the whole batch, so
+    similar source lengths waste fewer of them (on the date task about half the source steps are
+    padding in random batches; see ``padding_fraction``). ``bucket=False`` gives plain random batches.
+    Within a batch the pairs are ordered longest source first. ``iterator(epoch)`` is an epoch's batches,
+    the same for the same ``seed`` and epoch.
+    """
+
+    def __init__(self, sources, targets, batch_size, bos, eos, pad=0, bucket=True, shuffle=True, seed=0, pool=50):
+        if len(sources) != len(targets):
+            raise ValueError(f"targets: expected {len(sources)} targets (one per source), got {len(targets)}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size: expected >= 1, got {batch_size}")
+        self.sources, self.targets = [list(s) for s in sources], [list(t) for t in targets]
+        self.batch_size, self.bucket, self.shuffle, self.seed, self.pool = batch_size, bucket, shuffle, seed, pool
+        self.bos, self.eos, self.pad = bos, eos, pad
+        self.lengths = numpy.array([len(s) for s in self.sources], dtype=numpy.int64)
+
+    def __len__(self):
+        return -(-len(self.sources) // self.batch_size)
+
+    def batch_indices(self, epoch=0):
+        """The pair indices of every batch of an epoch."""
+        return bucket_batches(self.lengths, self.batch_size, self.seed, epoch, self.bucket, self.shuffle, self.pool)
+
+    def batch(self, indices):
+        """The host arrays ``(src, src_lengths, tgt_in, tgt_out)`` of the pairs ``indices``, in that order."""
+        src, src_lengths = pad_sequences([self.sources[i] for i in indices], value=self.pad)
+        tgt_in, _ = pad_sequences([[self.bos] + self.targets[i] for i in indices], value=self.pad)
+        tgt_out, _ = pad_sequences([self.targets[i] + [self.eos] for i in indices], value=IGNORE_INDEX)
+        return src, src_lengths, tgt_in, tgt_out
+
+    def __call__(self, epoch=0):
+        for idx in self.batch_indices(epoch):
+            idx = idx[numpy.argsort(-self.lengths[idx], kind="stable")]     # longest source first
+            yield tuple(backend.to_device(a) for a in self.batch(idx))
+
+    def __iter__(self):
+        return self(0)
+
+    def padding_fraction(self, epoch=0):
+        """Share of the padded source ``S x B`` cells that are padding, over one epoch's batches."""
+        cells = real = 0
+        for idx in self.batch_indices(epoch):
+            cells += self.lengths[idx].max() * len(idx)
+            real += self.lengths[idx].sum()
+        return 1.0 - real / cells
 
 
 def stream_batches(ids, batch_size, seq_len) -> StreamBatches:

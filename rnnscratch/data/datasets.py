@@ -63,11 +63,18 @@ class TextDataset:
 
     def split(self, test_fraction=0.2, seed=0):
         """A seeded random ``(train, held_out)`` split."""
-        if not 0.0 < test_fraction < 1.0:
-            raise ValueError(f"test_fraction: expected a fraction in (0, 1), got {test_fraction}")
-        order = numpy.random.default_rng(seed).permutation(len(self))
-        n_test = max(1, int(round(len(self) * test_fraction)))
-        return self.subset(sorted(order[n_test:])), self.subset(sorted(order[:n_test]))
+        train, held_out = split_indices(len(self), test_fraction, seed)
+        return self.subset(train), self.subset(held_out)
+
+
+def split_indices(n, test_fraction, seed=0):
+    """``(train indices, held-out indices)`` of ``n`` examples, a seeded random split, each list in order;
+    at least one example is held out."""
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction: expected a fraction in (0, 1), got {test_fraction}")
+    order = numpy.random.default_rng(seed).permutation(n)
+    n_test = max(1, int(round(n * test_fraction)))
+    return sorted(order[n_test:]), sorted(order[:n_test])
 
 
 def _decode(data: bytes):
@@ -113,7 +120,7 @@ def _finish(dataset, strict):
     if dataset.decode_errors:
         warnings.warn(f"{dataset.source}: {dataset.decode_errors} row(s) had bytes that are not UTF-8; "
                       "they were replaced with U+FFFD", stacklevel=3)
-    if not dataset.texts:
+    if len(dataset) == 0:
         why = f" ({len(dataset.problems)} bad, the first: {dataset.problems[0]})" if dataset.problems else ""
         raise DataError(f"{dataset.source}: no usable rows{why}")
     return dataset

@@ -1,4 +1,8 @@
-"""``Vocab``: tokens <-> integer ids, with ``<pad>`` at 0 and ``<unk>`` for everything unseen."""
+"""``Vocab``: tokens <-> integer ids, with ``<pad>`` at 0 and ``<unk>`` for everything unseen.
+
+A sequence-to-sequence target vocabulary also holds ``<bos>`` (the decoder's first input) and ``<eos>``
+(the last token it learns to emit): build it with ``specials=TARGET_SPECIALS``.
+"""
 from __future__ import annotations
 
 import json
@@ -7,10 +11,15 @@ from collections import Counter
 from ..files import atomic_write
 
 PAD, UNK = "<pad>", "<unk>"
+BOS, EOS = "<bos>", "<eos>"
+TARGET_SPECIALS = (PAD, UNK, BOS, EOS)     # a sequence-to-sequence target's specials, in this order
 
 
 class Vocab:
-    """An ordered token list. Index 0 is ``<pad>`` and index 1 ``<unk>`` unless built without them."""
+    """An ordered token list. Index 0 is ``<pad>`` and index 1 ``<unk>`` unless built without them.
+
+    ``pad_index``, ``unk_index``, ``bos_index``, ``eos_index``: the specials' ids, None when absent.
+    """
 
     def __init__(self, tokens, counts=None, unk=UNK):
         self.itos = list(tokens)
@@ -21,6 +30,7 @@ class Vocab:
         self.unk = unk if unk in self.stoi else None
         self.unk_index = self.stoi.get(unk)
         self.pad_index = self.stoi.get(PAD)
+        self.bos_index, self.eos_index = self.stoi.get(BOS), self.stoi.get(EOS)
 
     @classmethod
     def build(cls, token_streams, max_size=None, min_freq=1, specials=(PAD, UNK)):

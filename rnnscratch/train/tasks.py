@@ -9,7 +9,9 @@ and which metrics its sums give. The :class:`~rnnscratch.train.trainer.Trainer` 
   and each batch is trained with the (k1, k2) schedule (full BPTT within the batch by default).
   Metrics: loss in nats per token and perplexity ``exp(loss)``.
 
-A sequence-to-sequence task will be a third object with the same four methods.
+* ``"seq2seq"`` (:class:`Seq2SeqTask`) — batches ``(src (S, B), src_lengths (B,), tgt_in (T, B), tgt_out (T, B))``
+  for a ``Seq2Seq`` model, trained with teacher forcing. Metrics: loss per target token, perplexity,
+  teacher-forced token accuracy, and in evaluation the exact match of greedily decoded sequences.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import numpy
 
 from .. import backend
 from ..functional.losses import IGNORE_INDEX, softmax_cross_entropy
+from ..nn.decoding import greedy_decode
 from .bptt import TruncatedBPTT, copy_state, tbptt_classify, tbptt_stream
 
 
@@ -30,14 +33,16 @@ class Tally:
     Saved inside an interrupted checkpoint, so a resumed epoch reports what an uninterrupted one would.
     """
     loss: float = 0.0          # summed loss over the counted terms
-    terms: int = 0             # counted loss terms: sequences (classify) or target tokens (lm)
-    correct: int = 0           # classify: right predictions
-    sequences: int = 0         # classify: sequences seen
+    terms: int = 0             # counted loss terms: sequences (classify) or target tokens (lm, seq2seq)
+    correct: int = 0           # classify: right predictions; seq2seq: right target tokens (teacher-forced)
+    sequences: int = 0         # classify, seq2seq: sequences seen
     tokens: int = 0            # input tokens processed
     grad_norm: float = 0.0     # training: sum of the pre-clip global gradient norms ...
     updates: int = 0           # ... over this many optimizer steps
     seconds: float = 0.0       # training: time spent so far
     confusion: list | None = field(default=None, repr=False)   # classify evaluation: counts[true][predicted]
+    decoded: int = 0           # seq2seq evaluation: sequences decoded ...
+    exact: int = 0             # ... and how many of them are the reference, whole
 
     @property
     def mean_loss(self):
@@ -152,12 +157,86 @@ class LanguageModelTask:
         return {"loss": tally.mean_loss, "perplexity": math.exp(min(tally.mean_loss, 700))}
 
 
-TASKS = {task.name: task for task in (ClassificationTask(), LanguageModelTask())}
+class Seq2SeqTask:
+    """Sequence to sequence: an encoder reads the source, a decoder writes the target (teacher forcing).
+
+    A batch is ``(src (S, B), src_lengths (B,), tgt_in (T, B), tgt_out (T, B))`` as
+    :class:`rnnscratch.data.PairIterator` cuts it: ``tgt_in`` is ``<bos>`` followed by the target,
+    ``tgt_out`` the target followed by ``<eos>`` and padded with ``IGNORE_INDEX``. The batch itself says
+    which ids are ``<bos>`` (``tgt_in``'s first row) and ``<eos>`` (each column's last counted token of
+    ``tgt_out``), so the task needs no vocabulary.
+
+    Metrics: ``loss`` (nats per target token, ``<eos>`` included), ``perplexity = exp(loss)``,
+    ``token_accuracy`` (teacher-forced: the most likely token at each step, given the true tokens before
+    it); in evaluation also ``exact_match``: the share of sequences that greedy decoding reproduces
+    whole, every token and the ``<eos>`` where the reference ends (decoding stops after ``T`` steps, as
+    no longer output can match).
+    """
+    name = "seq2seq"
+
+    def train_batch(self, model, batch, carry, bptt, update, tally):
+        """Teacher-forced forward, backward, ``update(loss)``; returns the carry (None)."""
+        if bptt is not None:
+            raise ValueError("bptt: a sequence-to-sequence model is trained through whole sequences; truncated "
+                             "BPTT is for classify and lm")
+        src, src_lengths, tgt_in, tgt_out = batch
+        model.zero_grad()
+        logits = model(src, src_lengths, tgt_in)
+        loss, d_logits = model.loss(logits, tgt_out)
+        model.backward(d_logits)
+        update(loss)
+        self._count(tally, loss, logits, src_lengths, tgt_out)
+        return None
+
+    def eval_batch(self, model, batch, carry, tally):
+        """Teacher-forced loss and token accuracy, then greedy decoding for the exact match; no update."""
+        src, src_lengths, tgt_in, tgt_out = batch
+        logits = model(src, src_lengths, tgt_in)
+        loss, _ = model.loss(logits, tgt_out)
+        self._count(tally, loss, logits, src_lengths, tgt_out)
+        references = self.references(tgt_out)
+        bos, eos = int(backend.to_numpy(tgt_in[0, 0])), int(backend.to_numpy(tgt_out)[len(references[0]), 0])
+        decoded = greedy_decode(model, src, src_lengths, bos, eos, max_len=tgt_out.shape[0])
+        tally.exact += sum(hypothesis == reference for hypothesis, reference in zip(decoded.tokens, references))
+        tally.decoded += len(references)
+        return carry
+
+    @staticmethod
+    def references(tgt_out):
+        """The target of each column of ``tgt_out (T, B)`` as an id list, without its ``<eos>``."""
+        host = backend.to_numpy(tgt_out)
+        counted = (host != IGNORE_INDEX).sum(axis=0)
+        return [host[:n - 1, b].tolist() for b, n in enumerate(counted)]
+
+    @staticmethod
+    def _count(tally, loss, logits, src_lengths, tgt_out):
+        counted = tgt_out != IGNORE_INDEX
+        n = int(counted.sum())
+        tally.loss += loss * n
+        tally.terms += n
+        tally.correct += int(((logits.argmax(axis=2) == tgt_out) & counted).sum())
+        tally.sequences += tgt_out.shape[1]
+        tally.tokens += int(backend.to_numpy(src_lengths).sum()) + n
+
+    @staticmethod
+    def new_confusion(num_classes):
+        raise ValueError("num_classes: a sequence-to-sequence model has no confusion matrix")
+
+    def metrics(self, tally):
+        """``{"loss", "perplexity", "token_accuracy"}`` and, when sequences were decoded, ``"exact_match"``."""
+        metrics = {"loss": tally.mean_loss, "perplexity": math.exp(min(tally.mean_loss, 700)),
+                   "token_accuracy": tally.correct / max(tally.terms, 1)}
+        if tally.decoded:
+            metrics["exact_match"] = tally.exact / tally.decoded
+        return metrics
+
+
+TASKS = {task.name: task for task in (ClassificationTask(), LanguageModelTask(), Seq2SeqTask())}
 TASK_NAMES = tuple(TASKS)
 
 
 def get_task(task):
-    """A task object from its name (``"classify"``, ``"lm"``), or the object itself."""
+    """A task object from its name (``"classify"``, ``"lm"``, ``"seq2seq"``), or the object itself."""
     if isinstance(task, str):
         if task not in TASKS:
             raise ValueError(f"task: expected one of {', '.join(TASK_NAMES)}, got {task!r}")

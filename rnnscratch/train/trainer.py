@@ -352,7 +352,8 @@ class Trainer:
             return
         self._reported = now
         parts = [f"epoch {row['epoch']}"]
-        for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_perplexity"):
+        for key in ("train_loss", "train_accuracy", "train_token_accuracy", "val_loss", "val_accuracy",
+                    "val_perplexity", "val_token_accuracy", "val_exact_match"):
             if key in row:
                 parts.append(f"{key} {row[key]:.4f}")
         parts.append(f"{row['tokens_per_second']:.0f} tok/s  {row['train_seconds']:.1f} s")

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from rnnscratch.data import BucketIterator, CharTokenizer, Vocab, WordTokenizer, get_tokenizer, pad_sequences, stream_batches
+from rnnscratch.data import (BucketIterator, CharTokenizer, Vocab, WordTokenizer, bucket_batches, get_tokenizer,
+                             pad_sequences, stream_batches)
 
 
 def test_word_tokenizer_lowercases_strips_html_and_splits_punctuation():
@@ -109,3 +110,13 @@ def test_stream_batches_know_their_number(n, batch_size, seq_len):
     assert len(batches) == len(list(batches)) >= 1
     assert next(stream_batches(np.arange(n), batch_size, seq_len))[0].shape == (min(seq_len, (n - 1) // batch_size),
                                                                                  batch_size)
+
+
+def test_bucket_batches_sort_each_pool_and_shuffle_the_batches():
+    lengths = np.arange(40) % 7
+    batches = bucket_batches(lengths, 4, seed=2, epoch=0, pool=10)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(40)) and len(batches) == 10
+    assert all(list(lengths[b]) == sorted(lengths[b], reverse=True) for b in batches)
+    assert all(np.array_equal(a, b) for a, b in zip(batches, bucket_batches(lengths, 4, seed=2, epoch=0, pool=10)))
+    plain = bucket_batches(lengths, 4, shuffle=False, bucket=False)
+    assert [b.tolist() for b in plain] == [list(range(k, k + 4)) for k in range(0, 40, 4)]
