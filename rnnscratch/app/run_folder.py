@@ -81,18 +81,20 @@ def written_files(out) -> list:
 
 def describe_results(out, task) -> list:
     """The closing lines of a run: the files in ``out`` and the commands that use them (``task``:
-    ``"classify"`` or ``"lm"``)."""
+    ``"classify"``, ``"lm"`` or ``"seq2seq"``)."""
     files = written_files(out)
     lines = [f"files in {out}: {', '.join(files) if files else 'none'}"]
     checkpoint = next((name for name in ("best.npz", "last.npz", "interrupted.npz") if name in files), None)
     if checkpoint is None:
         return lines
-    path, lm = shlex.quote(os.path.join(out, checkpoint)), task == "lm"
-    commands = [(f"rnnscratch evaluate {path}",
-                 "loss and perplexity on the held-out text" if lm else "accuracy and confusion matrix on the test set"),
-                (f"rnnscratch sample {path} --length 300", "generate text (--prefix: from your own start)") if lm else
-                (f"rnnscratch predict {path} 'a text to classify'", "label and probability"),
-                (f"rnnscratch plot {shlex.quote(out)}", "draw the curves of history.json into a PNG")]
+    path = shlex.quote(os.path.join(out, checkpoint))
+    use = {"lm": [(f"rnnscratch evaluate {path}", "loss and perplexity on the held-out text"),
+                  (f"rnnscratch sample {path} --length 300", "generate text (--prefix: from your own start)")],
+           "seq2seq": [(f"rnnscratch evaluate {path}", "exact match and per-token accuracy on the test pairs"),
+                       (f"rnnscratch translate {path} 'a source text'", "the model's output (--beam K: beam search)")],
+           }.get(task, [(f"rnnscratch evaluate {path}", "accuracy and confusion matrix on the test set"),
+                        (f"rnnscratch predict {path} 'a text to classify'", "label and probability")])
+    commands = use + [(f"rnnscratch plot {shlex.quote(out)}", "draw the curves of history.json into a PNG")]
     width = max(len(command) for command, _ in commands)
     return lines + ["next:"] + [f"  {command.ljust(width)}  # {why}" for command, why in commands]
 
