@@ -69,7 +69,36 @@ def bucket_batches(lengths, batch_size, seed=0, epoch=0, bucket=True, shuffle=Tr
     return batches
 
 
-class BucketIterator:
+class _LengthBucketed:
+    """What :class:`BucketIterator` and :class:`PairIterator` share: batches of examples of similar length
+    (``self.lengths``, see :func:`bucket_batches`), each ordered longest first, an epoch at a time; a subclass
+    says how the examples of one batch become arrays (``batch(indices)``)."""
+
+    def __len__(self):
+        return -(-len(self.lengths) // self.batch_size)
+
+    def batch_indices(self, epoch=0):
+        """The example indices of every batch of an epoch."""
+        return bucket_batches(self.lengths, self.batch_size, self.seed, epoch, self.bucket, self.shuffle, self.pool)
+
+    def __call__(self, epoch=0):
+        for idx in self.batch_indices(epoch):
+            idx = idx[numpy.argsort(-self.lengths[idx], kind="stable")]     # longest first within a batch
+            yield tuple(backend.to_device(a) for a in self.batch(idx))
+
+    def __iter__(self):
+        return self(0)
+
+    def padding_fraction(self, epoch=0):
+        """Share of the padded ``T x B`` cells that are padding, over one epoch's batches."""
+        cells = real = 0
+        for idx in self.batch_indices(epoch):
+            cells += self.lengths[idx].max() * len(idx)
+            real += self.lengths[idx].sum()
+        return 1.0 - real / cells
+
+
+class BucketIterator(_LengthBucketed):
     """Batches of ``(ids (T, B), lengths (B,), labels (B,))`` with little padding.
 
     Sort a randomly chosen pool of ``batch_size * pool`` examples by length, cut it into batches (each
@@ -90,29 +119,10 @@ class BucketIterator:
         self.batch_size, self.bucket, self.shuffle, self.seed, self.pool = batch_size, bucket, shuffle, seed, pool
         self.lengths = numpy.array([len(s) for s in self.sequences])
 
-    def __len__(self):
-        return -(-len(self.sequences) // self.batch_size)
-
-    def batch_indices(self, epoch=0):
-        """The example indices of every batch of an epoch."""
-        return bucket_batches(self.lengths, self.batch_size, self.seed, epoch, self.bucket, self.shuffle, self.pool)
-
-    def __call__(self, epoch=0):
-        for idx in self.batch_indices(epoch):
-            idx = idx[numpy.argsort(-self.lengths[idx], kind="stable")]     # longest first within a batch
-            ids, lengths = pad_sequences([self.sequences[i] for i in idx])
-            yield backend.to_device(ids), backend.to_device(lengths), backend.to_device(self.labels[idx])
-
-    def __iter__(self):
-        return self(0)
-
-    def padding_fraction(self, epoch=0):
-        """Share of the padded ``T x B`` cells that are padding, over one epoch's batches."""
-        cells = real = 0
-        for idx in self.batch_indices(epoch):
-            cells += self.lengths[idx].max() * len(idx)
-            real += self.lengths[idx].sum()
-        return 1.0 - real / cells
+    def batch(self, indices):
+        """The host arrays ``(ids (T, B), lengths (B,), labels (B,))`` of the examples ``indices``, in that order."""
+        ids, lengths = pad_sequences([self.sequences[i] for i in indices])
+        return ids, lengths, self.labels[indices]
 
 
 class StreamBatches:
@@ -143,7 +153,7 @@ class StreamBatches:
                 backend.to_device(self.targets[start:start + self.seq_len].copy()))
 
 
-class PairIterator:
+class PairIterator(_LengthBucketed):
     """Batches of sequence-to-sequence pairs: ``(src (S, B), src_lengths (B,), tgt_in (T, B), tgt_out (T, B))``.
 
     ``sources`` and ``targets`` are id lists (a target without ``<bos>``/``<eos>``); the decoder reads
@@ -169,35 +179,12 @@ class PairIterator:
         self.bos, self.eos, self.pad = bos, eos, pad
         self.lengths = numpy.array([len(s) for s in self.sources], dtype=numpy.int64)
 
-    def __len__(self):
-        return -(-len(self.sources) // self.batch_size)
-
-    def batch_indices(self, epoch=0):
-        """The pair indices of every batch of an epoch."""
-        return bucket_batches(self.lengths, self.batch_size, self.seed, epoch, self.bucket, self.shuffle, self.pool)
-
     def batch(self, indices):
         """The host arrays ``(src, src_lengths, tgt_in, tgt_out)`` of the pairs ``indices``, in that order."""
         src, src_lengths = pad_sequences([self.sources[i] for i in indices], value=self.pad)
         tgt_in, _ = pad_sequences([[self.bos] + self.targets[i] for i in indices], value=self.pad)
         tgt_out, _ = pad_sequences([self.targets[i] + [self.eos] for i in indices], value=IGNORE_INDEX)
         return src, src_lengths, tgt_in, tgt_out
-
-    def __call__(self, epoch=0):
-        for idx in self.batch_indices(epoch):
-            idx = idx[numpy.argsort(-self.lengths[idx], kind="stable")]     # longest source first
-            yield tuple(backend.to_device(a) for a in self.batch(idx))
-
-    def __iter__(self):
-        return self(0)
-
-    def padding_fraction(self, epoch=0):
-        """Share of the padded source ``S x B`` cells that are padding, over one epoch's batches."""
-        cells = real = 0
-        for idx in self.batch_indices(epoch):
-            cells += self.lengths[idx].max() * len(idx)
-            real += self.lengths[idx].sum()
-        return 1.0 - real / cells
 
 
 def stream_batches(ids, batch_size, seq_len) -> StreamBatches:
