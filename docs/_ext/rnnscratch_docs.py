@@ -123,7 +123,9 @@ def _entry(path, value):
     """The autodoc directive documenting ``value`` under the dotted ``path``."""
     if inspect.isclass(value):
         kind = "autoexception" if issubclass(value, BaseException) else "autoclass"
-        return [f".. {kind}:: {path}", "   :members:", "   :show-inheritance:", ""]
+        # "Bases: object" says nothing; other bases (Module, RNNBase, ValueError) are worth a link
+        inheritance = ["   :show-inheritance:"] if value.__bases__ != (object,) else []
+        return [f".. {kind}:: {path}", "   :members:", *inheritance, ""]
     if callable(value):
         return [f".. autofunction:: {path}", ""]
     lines = [f".. autodata:: {path}"]
@@ -196,12 +198,6 @@ def describe_registries(app, what, name, obj, options, lines):
     lines.clear()
     if isinstance(obj, dict) and all(isinstance(key, str) for key in obj):
         lines.append("The registry by name: " + ", ".join(f"``{key!r}``" for key in obj) + ".")
-
-
-def drop_object_base(app, name, obj, options, bases):
-    """"Bases: object" says nothing; other bases (``Module``, ``RNNBase``, ``ValueError``) stay."""
-    if bases == [object]:
-        bases.clear()
 
 
 class PublicAPI(SphinxDirective):
@@ -343,7 +339,6 @@ def setup(app):
     app.connect("env-purge-doc", purge_api_modules)
     app.connect("env-check-consistency", check_every_module_documented)
     app.connect("autodoc-process-docstring", describe_registries)
-    app.connect("autodoc-process-bases", drop_object_base)
     app.add_transform(MarkdownInDetails)
     app.add_directive("public-api", PublicAPI)
     app.add_directive("results-folder", ResultsFolder)
