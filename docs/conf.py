@@ -8,6 +8,7 @@ change to the library re-executes every notebook instead of showing stale output
 import hashlib
 import os
 import pathlib
+import shutil
 import sys
 
 DOCS = pathlib.Path(__file__).resolve().parent
@@ -65,8 +66,12 @@ def _package_key():
 
 
 rnnscratch_package_key = _package_key()
+_caches = DOCS / "_build" / ".jupyter_cache"
+for _stale in (_caches.iterdir() if _caches.is_dir() else []):
+    if _stale.is_dir() and _stale.name != rnnscratch_package_key:
+        shutil.rmtree(_stale)           # outputs of an older package: never shown again
 nb_execution_mode = "cache"
-nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache" / rnnscratch_package_key)
+nb_execution_cache_path = str(_caches / rnnscratch_package_key)
 nb_execution_timeout = 600          # per cell, as tests/test_notebooks.py
 nb_execution_raise_on_error = True  # a notebook that fails fails the build
 nb_execution_show_tb = True

@@ -108,7 +108,8 @@ const done = arguments[arguments.length - 1];
     text: text.textContent,
     mathjax: !!document.querySelector("script[src*='mathjax']"),
     typeset: document.querySelectorAll("mjx-container").length,
-    tex_errors: Array.from(document.querySelectorAll("mjx-merror")).map(n => n.getAttribute("data-mjx-error") || n.textContent),
+    tex_errors: Array.from(document.querySelectorAll("mjx-merror"))
+                     .map(n => n.getAttribute("data-mjx-error") || n.textContent),
     images: images.map(img => ({src: img.currentSrc || img.src, width: img.naturalWidth})),
     links: Array.from(document.querySelectorAll("a[href]")).map(a => a.href),
     resources: Array.from(document.querySelectorAll("link[href], script[src]")).map(n => n.href || n.src),

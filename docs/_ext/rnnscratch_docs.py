@@ -158,18 +158,21 @@ def api_page_lines(module_name, flat=False):
 
     # where each exported name is documented: under the package, next to its submodule's docstring
     placed, sections = set(), []
+    exported = {id(value) for value in values.values()}
     for sub in submodules:
         here = []
         for name in names:
             value = values[name]
-            defined = getattr(value, "__module__", None) == sub.__name__ if (inspect.isclass(value) or callable(value)) \
-                else _assigned_in(sub, name)
+            if inspect.isclass(value) or callable(value):
+                defined = getattr(value, "__module__", None) == sub.__name__
+            else:
+                defined = _assigned_in(sub, name)
             if name not in placed and defined:
                 placed.add(name)
                 # data keeps its submodule's path: autodoc reads its ``#:`` comment from that module's source
                 here.append((f"{module_name}.{name}" if callable(value) else f"{sub.__name__}.{name}", value))
-        exported = {id(v) for v in values.values()}
-        extra = [(f"{sub.__name__}.{n}", getattr(sub, n)) for n in _defined_here(sub) if id(getattr(sub, n)) not in exported]
+        extra = [(f"{sub.__name__}.{name}", getattr(sub, name)) for name in _defined_here(sub)
+                 if id(getattr(sub, name)) not in exported]
         sections.append((sub, here, extra))
     own = [(f"{module_name}.{name}", values[name]) for name in names if name not in placed]
 
@@ -216,7 +219,7 @@ class PublicAPI(SphinxDirective):
 
 
 def check_every_module_documented(app, env):
-    """Warn about each public module of ``rnnscratch`` (besides those in ``rnnscratch_api_elsewhere``) without a page."""
+    """Warn about each public module of ``rnnscratch`` without a page (besides ``rnnscratch_api_elsewhere``)."""
     documented = env.domaindata.get("rnnscratch_docs", {}).get("api_modules", {})
     package = importlib.import_module(PACKAGE)
     for module in public_submodules(package):
