@@ -85,3 +85,4 @@ autosummary_generate = False        # the tables link to entries on the same pag
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_use_ivar = True            # dataclass "Attributes:" as fields of the class, not duplicate entries
+napoleon_use_param = False          # "W_ih, W_hh, b_ih, b_hh: ..." stays one entry, not four copies
