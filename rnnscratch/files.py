@@ -6,6 +6,8 @@ file or the new one, never half of one. The temporary file is named ``.<name>.<p
 one left behind by a writer that was killed can be recognised: the next write of the same target
 removes it when its process no longer exists (a live writer's file is never touched).
 
+::
+
     with atomic_open("runs/x/history.json", "w") as f:      # text or binary ("wb")
         json.dump(history, f)
     atomic_write("runs/x/metrics.json", text)                # str or bytes in one call

@@ -174,8 +174,10 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, lengths=None, workspace=None):
     """Run the GRU over a whole sequence.
 
     Args:
-        x: ``(T, B, I)``.  h0: ``(B, H)`` or None for zeros.
-        W_ih ``(3H, I)``, W_hh ``(3H, H)``, b_ih, b_hh ``(3H,)``: parameters, gate order r, z, n.
+        x: ``(T, B, I)``.
+        h0: ``(B, H)`` or None for zeros.
+        W_ih, W_hh, b_ih, b_hh: parameters, ``W_ih (3H, I)``, ``W_hh (3H, H)``, ``b_ih, b_hh (3H,)``, gate order
+            r, z, n.
         lengths: optional ``(B,)`` true lengths (state carried, output zero past the end).
         workspace: optional ``Workspace`` whose internal buffers are reused between calls.
 

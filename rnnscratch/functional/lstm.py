@@ -184,8 +184,10 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh, lengths=None, workspace=None
     """Run the LSTM over a whole sequence.
 
     Args:
-        x: ``(T, B, I)``.  h0, c0: ``(B, H)`` initial states, or None for zeros.
-        W_ih ``(4H, I)``, W_hh ``(4H, H)``, b_ih, b_hh ``(4H,)``: parameters, gate order i, f, g, o.
+        x: ``(T, B, I)``.
+        h0, c0: ``(B, H)`` initial states, or None for zeros.
+        W_ih, W_hh, b_ih, b_hh: parameters, ``W_ih (4H, I)``, ``W_hh (4H, H)``, ``b_ih, b_hh (4H,)``, gate order
+            i, f, g, o.
         lengths: optional ``(B,)`` true lengths; past its end a sequence's (h, c) are carried
             unchanged and its output is zero, as with PyTorch's packed sequences.
         workspace: optional :class:`~rnnscratch.functional.workspace.Workspace` whose internal buffers

@@ -97,8 +97,9 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh", lengths=None
     """Run the RNN over a whole sequence.
 
     Args:
-        x: ``(T, B, I)`` inputs.  h0: ``(B, H)`` initial state, or None for zeros.
-        W_ih ``(H, I)``, W_hh ``(H, H)``, b_ih ``(H,)``, b_hh ``(H,)``: parameters.
+        x: ``(T, B, I)`` inputs.
+        h0: ``(B, H)`` initial state, or None for zeros.
+        W_ih, W_hh, b_ih, b_hh: parameters, ``W_ih (H, I)``, ``W_hh (H, H)``, ``b_ih (H,)``, ``b_hh (H,)``.
         nonlinearity: ``"tanh"`` or ``"relu"``.
         lengths: optional ``(B,)`` true lengths of a padded batch. Past its end a sequence's state is
             carried unchanged and its output is zero (PyTorch's packed-sequence semantics).

@@ -132,7 +132,10 @@ def tbptt_classify(model, ids, lengths, labels, k, update):
     backward stays inside the chunk, ``update(loss)`` steps, and the final state is carried (values only).
 
     Args:
-        ids ``(T, B)``, lengths ``(B,)`` (host or device ints), labels ``(B,)``, k: the chunk length.
+        ids: ``(T, B)``.
+        lengths: ``(B,)`` (host or device ints).
+        labels: ``(B,)``.
+        k: the chunk length.
 
     Returns:
         ``(summed loss over chunks and sequences, number of terms, logits (B, C) of each sequence's
