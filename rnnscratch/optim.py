@@ -82,7 +82,7 @@ class Optimizer:
     def step(self):
         self.steps += 1
         for p, state in zip(self.params, self.state):
-            if not p.requires_grad:
+            if not getattr(p, "requires_grad", True):
                 continue                                    # frozen: not even weight decay touches it
             g = p.grad
             if self.hyper.get("weight_decay", 0) and not self.hyper.get("decoupled", False):
@@ -244,8 +244,10 @@ class CosineAnnealingLR(_Schedule):
 
 
 def trainable(params) -> list:
-    """The parameters of ``params`` that are not frozen (``requires_grad``)."""
-    return [p for p in params if p.requires_grad]
+    """The parameters of ``params`` that are not frozen (``requires_grad``). Anything with ``.data`` and
+    ``.grad`` is a parameter here (the course's exercises pass plain namespaces): no ``requires_grad``
+    means trainable, as for a ``Parameter`` by default."""
+    return [p for p in params if getattr(p, "requires_grad", True)]
 
 
 def global_grad_norm(params) -> float:

@@ -285,3 +285,14 @@ def test_freezing_matches_torch_requires_grad_false():
         topt.step()
     for p, t in zip(ours, theirs):
         np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_clipping_and_steps_take_any_object_with_data_and_grad():
+    """The course's exercises hand plain namespaces (``.data``, ``.grad``) to the optimizers and clipping: no
+    ``requires_grad`` attribute means trainable, as a Parameter's default."""
+    from types import SimpleNamespace
+    p = SimpleNamespace(data=np.ones(3), grad=np.full(3, 4.0))
+    assert optim.clip_grad_norm_([p], 1.0) == pytest.approx(np.sqrt(48.0))
+    np.testing.assert_allclose(np.linalg.norm(p.grad), 1.0, rtol=1e-5)       # max_norm / (norm + 1e-6)
+    optim.SGD([p], lr=1.0).step()
+    np.testing.assert_allclose(p.data, 1.0 - p.grad)
