@@ -100,7 +100,7 @@ def _distinct_pairs(n, draw, rng, what, chunk=4096):
 
 
 def addition(n, seed=0, max_operand=999) -> ParallelDataset:
-    """``n`` distinct additions ``"a+b"`` -> ``"a+b's value"``, ``a`` and ``b`` uniform in ``0 .. max_operand``."""
+    """``n`` distinct additions ``"a+b"`` -> ``"a+b's value"``, ``a`` and ``b`` uniform in ``[0, max_operand]``."""
     if not (isinstance(max_operand, int) and max_operand >= 1):
         raise ValueError(f"max_operand: expected an integer >= 1, got {max_operand!r}")
 

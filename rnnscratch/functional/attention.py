@@ -62,7 +62,7 @@ class DotScoreCache:
 
 
 def dot_score_forward(q, k):
-    """``e[t,b,s] = q[t,b] . k[s,b]``: ``q (T, B, H)``, ``k (S, B, H)`` -> ``e (T, B, S)``, cache."""
+    """The dot score ``e[t,b,s] = q[t,b]·k[s,b]``: ``q (T, B, H)``, ``k (S, B, H)`` -> ``e (T, B, S)``, cache."""
     _check_pair(q, k)
     if q.shape[2] != k.shape[2]:
         raise ValueError(f"k: the dot score needs keys of the queries' size {q.shape[2]}, got shape {tuple(k.shape)}")
@@ -120,7 +120,7 @@ class AdditiveScoreCache:
 
 
 def additive_score_forward(q, k, W_q, W_k, v):
-    """``e[t,b,s] = v . tanh(W_q q[t,b] + W_k k[s,b])`` (Bahdanau's score).
+    """Bahdanau's additive score ``e[t,b,s] = v·tanh(W_q q[t,b] + W_k k[s,b])``.
 
     ``q (T, B, Hq)``, ``k (S, B, Hk)``, ``W_q (A, Hq)``, ``W_k (A, Hk)``, ``v (A,)`` -> ``e (T, B, S)``, cache.
     The sum inside the tanh has one entry per (t, b, s, a): memory ``T*B*S*A``, the price of this score.
@@ -231,7 +231,7 @@ def context_forward(a, h):
 
 
 def context_backward(d_c, cache):
-    """``d_a[t,b,s] = d_c[t,b] . h[s,b]``, ``d_h[s,b] = sum_t a[t,b,s] d_c[t,b]``. Returns a, h."""
+    """The context's backward ``d_a[t,b,s] = d_c[t,b]·h[s,b]``, ``d_h[s,b] = sum_t a[t,b,s] d_c[t,b]``. Returns a, h."""
     check_shape("d_c", d_c, (cache.a.shape[0], cache.a.shape[1], cache.h.shape[2]))
     d_c = _batch_major(d_c)                                                  # (B, T, H)
     return {"a": _batch_major(d_c @ cache.h.transpose(1, 2, 0)),            # (B, T, H) @ (B, H, S)
