@@ -78,15 +78,16 @@ def forward_exercise(name, *, topic, summary, args, outputs, doc, make_cases, pa
 
 
 def backward_exercise(name, *, forward: Exercise, summary, grads, doc, package_backward, mistakes=(), wrt=None,
-                      **options):
+                      upstream=None, **options):
     """The backward paired with ``forward``: ``name(*d_outputs, cache) -> {grad name: array}``, one upstream
-    gradient per output of the forward, named ``dh``, ``dc`` for the states and ``d_<output>`` otherwise.
+    gradient per output of the forward, named ``dh``, ``dc`` for the states and ``d_<output>`` otherwise
+    (or ``upstream``, the names in the forward's output order).
 
     Cases are the forward's cases (those that do not raise) with random upstream gradients; ``wrt``
     (default ``grads``) are the inputs compared with central differences too.
     """
     n_inputs, outputs = len(forward.args), [n for n in forward.returns if n != "cache"]
-    upstream = tuple(f"d{n}" if n in ("h", "c") else f"d_{n}" for n in outputs)
+    upstream = tuple(upstream or (f"d{n}" if n in ("h", "c") else f"d_{n}" for n in outputs))
     package = PACKAGE_FORWARD[forward.name]
 
     def run(args):

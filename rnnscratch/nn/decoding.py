@@ -159,8 +159,47 @@ class _Beams:
     weights: object
 
 
+def beam_step(scores, log_probs, eos, length, alpha):
+    """One step of beam search: the best ``k`` extensions of ``k`` hypotheses, and those that end here.
+
+    Every hypothesis j of example b is extended by every token v, with the raw score
+    ``scores[b, j] + log_probs[b, j, v]``; the ``k * V`` extensions of an example are ranked together
+    (ties: the lower ``j * V + v`` first, as ``argmax``). Then
+
+    * an extension by ``eos`` ranked among the best ``k`` ends hypothesis j: ``finished[b, j]`` is its
+      length-normalised score ``score / length ** alpha`` (-inf where j does not end here);
+    * the best ``k`` extensions by another token stay live, with their raw scores (the running sums
+      must stay sums: only finished hypotheses are compared after normalisation).
+
+    Args:
+        scores: ``(B, k)`` raw sums of log p of the live hypotheses (-inf: an empty slot).
+        log_probs: ``(B, k, V)`` the next token's log probabilities after each hypothesis.
+        eos: the end-of-sequence id.  length: the extended hypotheses' length in tokens (``eos``
+            included).  alpha: the length penalty (0: raw sums).
+
+    Returns:
+        ``parents (B, k)`` the hypothesis each live extension extends, ``tokens (B, k)`` its token,
+        ``new_scores (B, k)`` its raw score, ``finished (B, k)``. A slot with no finite extension
+        left gets parent 0, token ``eos`` and score -inf.
+    """
+    B, k, V = log_probs.shape
+    extended = (scores[:, :, None] + log_probs).reshape(B, k * V)
+    order = numpy.argsort(-extended, axis=1, kind="stable")                  # best first, ties as argmax
+    ranked = numpy.take_along_axis(extended, order, axis=1)
+    is_eos = order % V == eos
+    finished = numpy.full((B, k), -numpy.inf)
+    ends = is_eos[:, :k] & (ranked[:, :k] > -numpy.inf)                       # an EOS among the k best
+    rows, ranks = numpy.nonzero(ends)
+    finished[rows, order[rows, ranks] // V] = ranked[rows, ranks] / float(length) ** alpha
+    live = numpy.argsort(is_eos, axis=1, kind="stable")[:, :k]               # the k best non-EOS ranks
+    chosen, new_scores = numpy.take_along_axis(order, live, axis=1), numpy.take_along_axis(ranked, live, axis=1)
+    empty = new_scores == -numpy.inf
+    parents, tokens = numpy.where(empty, 0, chosen // V), numpy.where(empty, eos, chosen % V)
+    return parents, tokens, new_scores, finished
+
+
 def _extend(beams, log_probs, a, k, eos, length, alpha, finished, done):
-    """One step of beam search for every example not yet done.
+    """One step of beam search (:func:`beam_step`) for every example not yet done.
 
     Returns ``rows (B, k)`` (which live row each new hypothesis extends), ``tokens (B, k)`` and
     ``scores (B, k)``; hypotheses that chose ``eos`` go to ``finished[b]`` as (normalised score,
@@ -169,25 +208,14 @@ def _extend(beams, log_probs, a, k, eos, length, alpha, finished, done):
     B, V = beams.scores.shape[0], log_probs.shape[1]
     weights = None if a is None else (a[:, None] if beams.weights is None
                                       else numpy.concatenate([beams.weights, a[:, None]], axis=1))
-    extended = (beams.scores[:, :, None] + log_probs.reshape(B, k, V)).reshape(B, k * V)
-    order = numpy.argsort(-extended, axis=1, kind="stable")[:, :2 * k]      # ties: the lower index, as argmax
-    rows = numpy.repeat(numpy.arange(B)[:, None] * k, k, axis=1)            # empty slots: the example's row 0
-    tokens = numpy.full((B, k), eos)
-    scores = numpy.full((B, k), -numpy.inf)
+    parents, tokens, scores, ended = beam_step(beams.scores, log_probs.reshape(B, k, V), eos, length, alpha)
+    rows = numpy.arange(B)[:, None] * k + parents
     for b in numpy.flatnonzero(~done):
-        kept = 0
-        for rank, j in enumerate(order[b]):
-            score = extended[b, j]
-            if score == -numpy.inf or kept == k:
-                break
-            row, token = b * k + j // V, j % V
-            if token != eos:
-                rows[b, kept], tokens[b, kept], scores[b, kept] = row, token, score
-                kept += 1
-            elif rank < k:                         # an EOS among the k best ends its hypothesis
-                finished[b].append((score / length ** alpha, beams.history[row].tolist(),
-                                    None if weights is None else weights[row]))
+        for j in sorted(numpy.flatnonzero(ended[b] > -numpy.inf), key=lambda j: -ended[b, j]):   # rank order
+            row = b * k + j
+            finished[b].append((ended[b, j], beams.history[row].tolist(), None if weights is None else weights[row]))
         done[b] = len(finished[b]) >= k
+    rows[done], tokens[done], scores[done] = (numpy.arange(B)[done] * k)[:, None], eos, -numpy.inf
     return rows, tokens, scores, weights
 
 

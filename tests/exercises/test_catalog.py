@@ -60,3 +60,10 @@ def test_list_exercises_by_topic():
     assert exercises.list_exercises("rnn") == ["rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward"]
     assert set(exercises.list_exercises("gated")) == {"lstm_step_forward", "lstm_step_backward",
                                                      "gru_step_forward", "gru_step_backward"}
+
+
+def test_the_seq2seq_topic_comes_last_in_course_order():
+    assert exercises.list_exercises("seq2seq") == ["teacher_forcing_batch", "beam_search_step", "masked_softmax_forward",
+                                                   "masked_softmax_backward", "dot_attention_forward",
+                                                   "dot_attention_backward"]
+    assert exercises.list_exercises()[-6:] == exercises.list_exercises("seq2seq")

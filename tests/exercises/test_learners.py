@@ -189,3 +189,78 @@ def test_realistic_mistakes_get_their_hints():
     for name, (fn, hint) in expected.items():
         result = exercises.grade(name, fn)
         assert not result.passed and result.hint_ids == [hint], (name, str(result))
+
+
+# ----------------------------------------------------------------------------- sequence to sequence
+
+def masked_softmax_big_negative(e, lengths):
+    """Masks with -1e30 instead of -inf (as many codebases do): the same weights, so it passes."""
+    S = e.shape[2]
+    keep = np.arange(S)[None, None, :] < np.asarray(lengths)[None, :, None]
+    z = np.where(keep, e, -1e30)
+    z = np.exp(z - z.max(axis=2, keepdims=True))
+    a = z / z.sum(axis=2, keepdims=True)
+    return a, (e, lengths, a)
+
+
+def dot_attention_batch_major(q, h, lengths):
+    """Batched matrix products in (B, T, H) layout, the mask added as -inf."""
+    qb, hb = q.transpose(1, 0, 2), h.transpose(1, 0, 2)                 # (B, T, H), (B, S, H)
+    e = qb @ hb.transpose(0, 2, 1)                                      # (B, T, S)
+    e = e + np.where(np.arange(h.shape[0])[None, :] < lengths[:, None], 0.0, -np.inf)[:, None, :]
+    a = np.exp(e - e.max(axis=2, keepdims=True))
+    a /= a.sum(axis=2, keepdims=True)
+    c = (a @ hb).transpose(1, 0, 2)
+    a = a.transpose(1, 0, 2)
+    return c, a, (q, h, lengths, c, a)
+
+
+def beam_search_step_vectorised(scores, log_probs, eos, length, alpha):
+    B, k, V = log_probs.shape
+    flat = (scores[:, :, None] + log_probs).reshape(B, -1)
+    order = np.argsort(-flat, axis=1, kind="stable")
+    best = np.take_along_axis(flat, order, axis=1)
+    eos_at = order % V == eos
+    finished = np.full((B, k), -np.inf)
+    for b, r in zip(*np.nonzero(eos_at[:, :k] & np.isfinite(best[:, :k]))):
+        finished[b, order[b, r] // V] = best[b, r] / length ** alpha
+    live = np.array([np.flatnonzero(~row)[:k] for row in eos_at])
+    chosen = np.take_along_axis(order, live, axis=1)
+    return chosen // V, chosen % V, np.take_along_axis(best, live, axis=1), finished
+
+
+@pytest.mark.parametrize("fn", [masked_softmax_big_negative, dot_attention_batch_major, beam_search_step_vectorised],
+                         ids=lambda f: f.__name__)
+def test_seq2seq_solutions_in_other_styles_pass(fn):
+    name = {"masked_softmax_big_negative": "masked_softmax_forward", "dot_attention_batch_major": "dot_attention_forward",
+            "beam_search_step_vectorised": "beam_search_step"}[fn.__name__]
+    result = exercises.grade(name, fn)
+    assert result.passed, str(result)
+
+
+def test_realistic_seq2seq_mistakes_get_their_hints():
+    def transformer_habit(q, h, lengths):                  # scaled dot product, otherwise right
+        c, a, _ = dot_attention_batch_major(q / np.sqrt(q.shape[2]), h, lengths)
+        c = np.einsum("tbs,sbh->tbh", a, h)
+        return c, a, (q, h, lengths, c, a)
+
+    def zero_the_padding_afterwards(e, lengths):           # softmax over everything, then the padding set to 0
+        a = np.exp(e - e.max(axis=2, keepdims=True))
+        a /= a.sum(axis=2, keepdims=True)
+        a = a * (np.arange(e.shape[2])[None, None, :] < lengths[None, :, None])
+        return a, (e, lengths, a)
+
+    def greedy_per_beam(scores, log_probs, eos, length, alpha):   # "beam search" as k greedy searches
+        masked = np.where(np.arange(log_probs.shape[2]) == eos, -np.inf, log_probs)
+        tokens = masked.argmax(axis=2)
+        total = scores + np.take_along_axis(log_probs, tokens[:, :, None], axis=2)[:, :, 0]
+        order = np.argsort(-total, axis=1, kind="stable")
+        return (order, np.take_along_axis(tokens, order, axis=1), np.take_along_axis(total, order, axis=1),
+                np.full(scores.shape, -np.inf))
+
+    expected = {"dot_attention_forward": (transformer_habit, "scaled_scores"),
+                "masked_softmax_forward": (zero_the_padding_afterwards, "mask_after_softmax"),
+                "beam_search_step": (greedy_per_beam, "one_per_beam")}
+    for name, (fn, hint) in expected.items():
+        result = exercises.grade(name, fn)
+        assert not result.passed and hint in result.hint_ids, (name, str(result))

@@ -197,3 +197,21 @@ def test_decoding_restores_training_mode(rng):
     first = nn.greedy_decode(model, src, lengths, BOS, EOS, max_len=4)
     assert model.training
     assert nn.greedy_decode(model, src, lengths, BOS, EOS, max_len=4).tokens == first.tokens   # no dropout inside
+
+
+def test_beam_step_ranks_all_extensions_together_and_ends_hypotheses_at_eos():
+    from rnnscratch.nn.decoding import beam_step
+    log = np.log
+    scores = np.array([[log(0.5), log(0.3)]])                     # k = 2, V = 4, eos = 2
+    probs = np.array([[[0.05, 0.6, 0.3, 0.05],                   # 0.30 0.15(eos) ...
+                       [0.1, 0.0, 0.8, 0.1]]])                   # 0.24(eos) 0.03 0.03
+    with np.errstate(divide="ignore"):
+        parents, tokens, new_scores, finished = beam_step(scores, log(probs), eos=2, length=3, alpha=1.0)
+    # ranked: (0,1) .30, (1,2) .24 eos, (0,2) .15 eos, (1,0) .03, (1,3) .03, (0,0) .025, ...
+    assert parents.tolist() == [[0, 1]] and tokens.tolist() == [[1, 0]]          # the best two that are not eos
+    np.testing.assert_allclose(new_scores, log([[0.30, 0.03]]))                  # raw sums
+    np.testing.assert_allclose(finished, [[-np.inf, log(0.24) / 3]])             # rank 1 ends; rank 2 is not in the top 2
+    empty = np.array([[0.0, -np.inf]])                                           # the first step: one start hypothesis
+    parents, tokens, new_scores, finished = beam_step(empty, log(np.full((1, 2, 3), 1 / 3)), eos=0, length=1, alpha=0.0)
+    assert parents.tolist() == [[0, 0]] and tokens.tolist() == [[1, 2]] and np.isfinite(new_scores).all()
+    assert finished[0, 1] == -np.inf and np.isclose(finished[0, 0], log(1 / 3))  # eos ties first: lowest index
