@@ -63,7 +63,7 @@ def test_list_exercises_by_topic():
 
 
 def test_the_seq2seq_topic_comes_last_in_course_order():
-    assert exercises.list_exercises("seq2seq") == ["teacher_forcing_batch", "beam_search_step", "masked_softmax_forward",
-                                                   "masked_softmax_backward", "dot_attention_forward",
-                                                   "dot_attention_backward"]
+    assert exercises.list_exercises("seq2seq") == ["teacher_forcing_batch", "beam_search_step",
+                                                   "masked_softmax_forward", "masked_softmax_backward",
+                                                   "dot_attention_forward", "dot_attention_backward"]
     assert exercises.list_exercises()[-6:] == exercises.list_exercises("seq2seq")

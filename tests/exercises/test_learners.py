@@ -232,7 +232,8 @@ def beam_search_step_vectorised(scores, log_probs, eos, length, alpha):
 @pytest.mark.parametrize("fn", [masked_softmax_big_negative, dot_attention_batch_major, beam_search_step_vectorised],
                          ids=lambda f: f.__name__)
 def test_seq2seq_solutions_in_other_styles_pass(fn):
-    name = {"masked_softmax_big_negative": "masked_softmax_forward", "dot_attention_batch_major": "dot_attention_forward",
+    name = {"masked_softmax_big_negative": "masked_softmax_forward",
+            "dot_attention_batch_major": "dot_attention_forward",
             "beam_search_step_vectorised": "beam_search_step"}[fn.__name__]
     result = exercises.grade(name, fn)
     assert result.passed, str(result)

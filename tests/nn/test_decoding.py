@@ -212,6 +212,7 @@ def test_beam_step_ranks_all_extensions_together_and_ends_hypotheses_at_eos():
     np.testing.assert_allclose(new_scores, log([[0.30, 0.03]]))                  # raw sums
     np.testing.assert_allclose(finished, [[-np.inf, log(0.24) / 3]])             # rank 1 ends; rank 2 is not in the top 2
     empty = np.array([[0.0, -np.inf]])                                           # the first step: one start hypothesis
-    parents, tokens, new_scores, finished = beam_step(empty, log(np.full((1, 2, 3), 1 / 3)), eos=0, length=1, alpha=0.0)
+    uniform = log(np.full((1, 2, 3), 1 / 3))
+    parents, tokens, new_scores, finished = beam_step(empty, uniform, eos=0, length=1, alpha=0.0)
     assert parents.tolist() == [[0, 0]] and tokens.tolist() == [[1, 2]] and np.isfinite(new_scores).all()
     assert finished[0, 1] == -np.inf and np.isclose(finished[0, 0], log(1 / 3))  # eos ties first: lowest index
