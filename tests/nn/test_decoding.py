@@ -210,7 +210,7 @@ def test_beam_step_ranks_all_extensions_together_and_ends_hypotheses_at_eos():
     # ranked: (0,1) .30, (1,2) .24 eos, (0,2) .15 eos, (1,0) .03, (1,3) .03, (0,0) .025, ...
     assert parents.tolist() == [[0, 1]] and tokens.tolist() == [[1, 0]]          # the best two that are not eos
     np.testing.assert_allclose(new_scores, log([[0.30, 0.03]]))                  # raw sums
-    np.testing.assert_allclose(finished, [[-np.inf, log(0.24) / 3]])             # rank 1 ends; rank 2 is not in the top 2
+    np.testing.assert_allclose(finished, [[-np.inf, log(0.24) / 3]])  # rank 1 ends; rank 2 is not in the top 2
     empty = np.array([[0.0, -np.inf]])                                           # the first step: one start hypothesis
     uniform = log(np.full((1, 2, 3), 1 / 3))
     parents, tokens, new_scores, finished = beam_step(empty, uniform, eos=0, length=1, alpha=0.0)
