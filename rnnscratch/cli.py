@@ -20,8 +20,8 @@ import warnings
 
 from . import __version__, backend
 from .app import inference, plots, selfcheck, training
-from .app.config import (DATA_DEFAULTS, FORMATS, LABELLED_FORMATS, NAMED_SOURCES, SCHEDULES, TASK_DEFAULTS, TASKS,
-                         ConfigError, TrainConfig, read_settings)
+from .app.config import (DATA_DEFAULTS, FORMATS, LABELLED_FORMATS, LEGACY_TASKS, NAMED_SOURCES, SCHEDULES,
+                         TASK_DEFAULTS, TASKS, ConfigError, TrainConfig, read_settings)
 from .app.run_folder import describe_results
 from .data import TOKENIZERS
 from .functional.cells import CELL_NAMES
@@ -63,6 +63,20 @@ def _positive_int(text):
     return value
 
 
+def _task_name(text):
+    """A ``--task`` value; the names of earlier versions (``sentiment``, ``names``, ``charlm``) still work
+    (``train`` warns, :func:`_warn_legacy_task`)."""
+    return LEGACY_TASKS.get(text, text)
+
+
+def _warn_legacy_task(argv):
+    """Warn when ``argv`` names the task by an earlier version's name (``--task charlm``: today's ``lm``)."""
+    for k, arg in enumerate(argv):
+        old = argv[k + 1] if arg == "--task" and k + 1 < len(argv) else arg.partition("--task=")[2]
+        if old in LEGACY_TASKS:
+            warnings.warn(f"--task {old} is now called --task {LEGACY_TASKS[old]}", stacklevel=2)
+
+
 def _non_negative_float(text):
     value = float(text)
     if not (math.isfinite(value) and value >= 0):
@@ -72,6 +86,7 @@ def _non_negative_float(text):
 
 # -- train ---------------------------------------------------------------------------------------
 def _cmd_train(args) -> int:
+    _warn_legacy_task(args.train_argv)
     given = _given_options(args)
     if args.config and args.resume:
         raise ConfigError("--config and --resume: a resumed run takes its options from its checkpoint; give one")
@@ -133,7 +148,7 @@ def _add_train(sub):
                        "runs/seq2seq/best.npz 'sep 27, 1994'\n\n"
                        "Options whose default depends on the task:\n" + _task_defaults_text())
     g = p.add_argument_group("data")
-    g.add_argument("--task", choices=TASKS, default=d.task,
+    g.add_argument("--task", choices=TASKS, default=d.task, type=_task_name,
                    help="classify: many-to-one over words (sentiment) or, with --tokenizer char, characters "
                         "(names); lm: language model; seq2seq: encoder-decoder from source to target texts")
     g.add_argument("--data", help=f"a named source ({', '.join(NAMED_SOURCES)}: 'embedded' is the shipped negation "

@@ -117,6 +117,8 @@ CASES = [
     Case("predict-mostly-unknown", "predict {w}/cls 'zzz qqq good'", 0, ("warning", "2 of its 3 words are unknown",
                                                                          "'zzz'")),
     Case("predict-folder-without-checkpoint", "predict {w}/empty-run good", 2, ("empty-run", "no best.npz or last.npz")),
+    Case("legacy-task-name", "train --task charlm --data {w}/corpus.txt --hidden 6 --embed 4 --layers 1 --max-len 10 "
+         "--batch-size 4 --steps 2 --out {t}/o --quiet", 0, ("warning", "--task charlm is now called --task lm")),
     Case("one-column-csv", "train --format csv --data {w}/corpus.txt --out {t}/o", 2,
          ("corpus.txt", "one column", "a text column and a label column")),
     Case("out-empty", "train --out ''", 2, ("--out ''", "expected a folder")),
