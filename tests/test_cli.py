@@ -101,7 +101,7 @@ def test_imdb_smoke(data_dir, tmp_path):
     (["train", "--data", "missing.csv"], "missing.csv: no such file or folder"),
     (["train", "--no-such-option"], "unrecognized arguments: --no-such-option"),
     (["train", "--task", "lm", "--data", "embedded"], "a language model trains on a plain-text corpus"),
-    (["train", "--task", "sentiment"], "invalid choice: 'sentiment'"),
+    (["train", "--task", "translate"], "invalid choice: 'translate'"),
     (["evaluate", "nope.npz", "--split", "validation"], "invalid choice: 'validation'"),
     (["predict", "nope.npz", "hi"], "checkpoint not found: nope.npz"),
 ])
