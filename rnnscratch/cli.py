@@ -94,22 +94,28 @@ def _cmd_train(args) -> int:
         config = training.resumed_config(args.resume, **{k: v for k, v in given.items() if k != "resume"})
     else:
         config = TrainConfig(**{**(read_settings(args.config) if args.config else {}), **given})
-    config = config.resolved()
     metrics = training.train(config)
-    if "test_accuracy" in metrics:
-        print(f"test accuracy {100 * metrics['test_accuracy']:.2f}%  test loss {metrics['test_loss']:.4f}  "
-              f"({metrics['epochs']} epochs, {metrics['train_seconds']:.1f} s, "
-              f"{metrics['tokens_per_second']:.0f} tokens/s)")
-    elif "test_exact_match" in metrics:
-        print(f"test exact match {100 * metrics['test_exact_match']:.2f}%  token accuracy "
-              f"{100 * metrics['test_token_accuracy']:.2f}%  test loss {metrics['test_loss']:.4f}  "
-              f"({metrics['epochs']} epochs, {metrics['train_seconds']:.1f} s, "
-              f"{metrics['tokens_per_second']:.0f} tokens/s)")
-    elif "val_loss" in metrics:
-        print(f"validation loss {metrics['val_loss']:.4f} nats/token (perplexity {metrics['val_perplexity']:.2f})  "
-              f"({metrics['steps']} steps, {metrics['train_seconds']:.1f} s, {metrics['tokens_per_second']:.0f} tokens/s)")
+    config = config.resolved()                # where the run went (train resolved its own copy)
+    print(_result_line(metrics))
     print("\n".join(describe_results(config.out, config.task)))
     return 0
+
+
+def _result_line(metrics) -> str:
+    """The run's result in one line: the test part's metrics, else the validation part's, else training time."""
+    done = (f"({metrics['epochs']} epochs, {metrics['steps']} steps, {metrics['train_seconds']:.1f} s, "
+            f"{metrics['tokens_per_second']:.0f} tokens/s)")
+    part = next((p for p in ("test", "val") if f"{p}_loss" in metrics), None)
+    if part is None:
+        return f"trained, with no validation or test part to measure  {done}"
+    name, m = {"test": "test", "val": "validation"}[part], {k[len(part) + 1:]: v for k, v in metrics.items()
+                                                            if k.startswith(part + "_")}
+    if "accuracy" in m:
+        return f"{name} accuracy {100 * m['accuracy']:.2f}%  {name} loss {m['loss']:.4f}  {done}"
+    if "exact_match" in m:
+        return (f"{name} exact match {100 * m['exact_match']:.2f}%  token accuracy {100 * m['token_accuracy']:.2f}%  "
+                f"{name} loss {m['loss']:.4f}  {done}")
+    return f"{name} loss {m['loss']:.4f} nats/token (perplexity {m['perplexity']:.2f})  {done}"
 
 
 def _given_options(args) -> dict:
@@ -183,7 +189,8 @@ def _add_train(sub):
     g.add_argument("--layers", type=int, help="stacked recurrent layers")
     g.add_argument("--hidden", type=int, help="hidden size H")
     g.add_argument("--embed", type=int, help="embedding size (lm: 0 feeds one-hot tokens)")
-    g.add_argument("--bidirectional", action="store_true", help="read sequences both ways (classify)")
+    g.add_argument("--bidirectional", action="store_true", help="read sequences both ways (classify; seq2seq: "
+                                                                 "the encoder)")
     g.add_argument("--dropout", type=float, default=d.dropout, help="dropout between layers and before the head")
     g.add_argument("--pooling", choices=POOLINGS, help="classifier pooling over time (None: last with truncated "
                                                      "BPTT, which classifies from the last state, else mean)")
@@ -225,7 +232,8 @@ def _add_train(sub):
                         "are deleted when the new run starts")
     g.add_argument("--resume", help="continue a run: a run folder (its interrupted.npz, else last.npz) or a "
                                     "checkpoint, in its folder, with the options recorded in it; no other flag "
-                                    "is needed (--epochs, --steps, --patience may change)")
+                                    "is needed (--epochs, --steps, --patience, --log-every, --quiet, --backend "
+                                    "may change)")
     g.add_argument("--config", help="train with the options of a settings file (a run folder's settings.json); "
                                     "options given on the command line override it")
     g.add_argument("--quiet", action="store_true", help="no progress output (no bars, lines or per-epoch "
@@ -269,28 +277,36 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
-def _read_texts(args) -> list:
-    """The texts of ``predict``: its TEXT arguments, the lines of ``--file`` (``-``: standard input), or, with
-    neither, standard input when it is not a terminal. Blank lines are skipped."""
-    if args.text and args.file:
-        raise ConfigError("TEXT and --file: give the texts one way")
-    if args.text:
-        return args.text
-    if args.file is None and sys.stdin.isatty():
-        raise ConfigError("no text: give TEXT arguments, --file FILE, or texts on standard input (--file -)")
-    if args.file in (None, "-"):
-        lines = sys.stdin.read().splitlines()
-    else:
-        try:
-            with open(args.file, encoding="utf-8") as f:
-                lines = f.read().splitlines()
-        except FileNotFoundError:
-            raise ConfigError(f"--file {args.file}: no such file") from None
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"--file {args.file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    texts = [line for line in lines if line.strip()]
+def _read_texts(args, keep_blank=False) -> list:
+    """The texts of ``predict`` and ``translate``: the TEXT arguments (``-``: the lines of standard input), then
+    the lines of ``--file`` (``-``: standard input); with neither, standard input when it is not a terminal.
+    Blank lines of a file or of standard input are skipped, unless ``keep_blank`` (one output line per input
+    line)."""
+    def lines_of(name):
+        if name == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            try:
+                with open(name, encoding="utf-8") as f:
+                    lines = f.read().splitlines()
+            except FileNotFoundError:
+                raise ConfigError(f"--file {name}: no such file") from None
+            except UnicodeDecodeError as exc:
+                raise ConfigError(f"--file {name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        return lines if keep_blank else [line for line in lines if line.strip()]
+
+    texts = []
+    for text in args.text:
+        texts += lines_of("-") if text == "-" else [text]
+    if args.file:
+        texts += lines_of(args.file)
+    if not args.text and not args.file:
+        if sys.stdin.isatty():
+            raise ConfigError("no text: give TEXT arguments, --file FILE, or texts on standard input (--file -)")
+        texts = lines_of("-")
     if not texts:
-        raise ConfigError(f"--file {args.file or '-'}: no text in it (only blank lines)")
+        where = f"--file {args.file}" if args.file and args.file != "-" else "standard input"
+        raise ConfigError(f"{where}: no text in it (only blank lines)")
     return texts
 
 
@@ -312,14 +328,7 @@ def _cmd_sample(args) -> int:
 
 
 def _cmd_translate(args) -> int:
-    texts = []
-    for text in args.text:
-        texts += sys.stdin.read().splitlines() if text == "-" else [text]
-    if args.file:
-        with open(args.file, encoding="utf-8") as f:
-            texts += f.read().splitlines()
-    if not texts:
-        raise ValueError("nothing to translate: give TEXT arguments, '-' (read stdin) or --file PATH")
+    texts = _read_texts(args, keep_blank=True)
     for translation in inference.translate(args.checkpoint, texts, beam=args.beam, length_penalty=args.length_penalty):
         print(translation.text)
     return 0
@@ -329,7 +338,8 @@ def _add_translate(sub):
     p = sub.add_parser("translate", formatter_class=_Formatter, help="translate texts with a seq2seq model",
                        description="Translate each TEXT (or each line of stdin with '-', or of --file) with a "
                                    "trained sequence-to-sequence model; prints one line per input, in order.")
-    p.add_argument("checkpoint", help="a .npz written by `rnnscratch train --task seq2seq`")
+    p.add_argument("checkpoint", help="a run folder of `rnnscratch train --task seq2seq` (its best.npz, else "
+                                      "last.npz) or a checkpoint")
     p.add_argument("text", nargs="*", help="texts to translate (quote each); '-' reads lines from stdin")
     p.add_argument("--file", help="also translate every line of this UTF-8 file")
     p.add_argument("--beam", type=_positive_int, help="beam search of this width (default: greedy search)")
@@ -386,8 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "trained classifier; prints label, probability, text, one line per text. Warns "
                                    "when most words of a text are unknown to the model's vocabulary.")
     p.add_argument("checkpoint", help="a run folder (its best.npz, else last.npz) or a checkpoint")
-    p.add_argument("text", nargs="*", help="one or more texts (quote each)")
-    p.add_argument("--file", help="read the texts from this file, one per line (-: standard input)")
+    p.add_argument("text", nargs="*", help="one or more texts (quote each); '-' reads lines from stdin")
+    p.add_argument("--file", help="also read texts from this file, one per line (-: standard input)")
     p.set_defaults(func=_cmd_predict)
     p = sub.add_parser("sample", formatter_class=_Formatter, help="generate text with a language model",
                        description="Generate text from a trained language model, continuing --prefix.")

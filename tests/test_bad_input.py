@@ -113,12 +113,16 @@ CASES = [
     Case("test-split-with-test-data", "train --data {w}/names --test-data {w}/names --test-split 0.2", 2,
          ("--test-split 0.2 and --test-data", "drop --test-split")),
     Case("predict-file-missing", "predict {w}/cls --file {t}/nope.txt", 2, ("--file", "nope.txt", "no such file")),
-    Case("predict-text-and-file", "predict {w}/cls good --file {t}/nope.txt", 2, ("TEXT and --file",)),
+    Case("translate-file-missing", "translate {w}/cls --file {t}/nope.txt", 2, ("--file", "nope.txt", "no such file")),
     Case("predict-mostly-unknown", "predict {w}/cls 'zzz qqq good'", 0, ("warning", "2 of its 3 words are unknown",
                                                                          "'zzz'")),
     Case("predict-folder-without-checkpoint", "predict {w}/empty-run good", 2, ("empty-run", "no best.npz or last.npz")),
     Case("legacy-task-name", "train --task charlm --data {w}/corpus.txt --hidden 6 --embed 4 --layers 1 --max-len 10 "
          "--batch-size 4 --steps 2 --out {t}/o --quiet", 0, ("warning", "--task charlm is now called --task lm")),
+    Case("seq2seq-embeddings", "train --task seq2seq --data addition --embeddings {t}/v.txt", 2,
+         ("--embeddings", "for --task classify and lm")),
+    Case("seq2seq-test-format", "train --task seq2seq --data addition --test-data {w}/corpus.txt --test-format folder",
+         2, ("--test-format folder", "reads pairs")),
     Case("one-column-csv", "train --format csv --data {w}/corpus.txt --out {t}/o", 2,
          ("corpus.txt", "one column", "a text column and a label column")),
     Case("out-empty", "train --out ''", 2, ("--out ''", "expected a folder")),
@@ -227,3 +231,10 @@ def test_debug_adds_the_traceback(tmp_path, monkeypatch, capsys):
     assert main(["--debug", "predict", "missing.npz", "x"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" in err and err.rstrip().endswith("error: checkpoint not found: missing.npz")
+
+
+def test_blank_standard_input_is_named_as_such(workspace, monkeypatch, capsys):
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n  \n"))
+    assert main(["predict", str(workspace / "cls"), "--file", "-"]) == 2
+    assert capsys.readouterr().err.strip() == "rnnscratch predict: error: standard input: no text in it (only blank lines)"

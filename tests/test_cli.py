@@ -307,3 +307,41 @@ def test_a_settings_file_repeats_the_run_and_resume_needs_no_flag(tmp_path):
     resumed = json.loads((first / "settings.json").read_text())["settings"]
     assert resumed["epochs"] == 5 and resumed["model"] == "gru" and resumed["hidden"] == 8
     assert json.loads((first / "metrics.json").read_text())["epochs"] == 5
+
+
+def test_what_a_review_found_in_runs_without_a_test_part_and_in_resumes(tmp_path, capsys):
+    """A run with validation but no test part prints its validation result (it crashed on a missing
+    perplexity); evaluating its absent test part is refused (it printed 0.00% of 0 examples); --resume DIR
+    takes the later of interrupted.npz and last.npz; --resume DIR --steps N trains up to N steps; --config of
+    a settings.json derives the test part again beside --test-data."""
+    from rnnscratch.app.training import resume_checkpoint
+    rows = ["text,label"] + [f"{w} day {k},{'pos' if w == 'good' else 'neg'}" for k in range(15)
+                             for w in ("good", "bad")]
+    (tmp_path / "d.csv").write_text("\n".join(rows))
+    run_dir = tmp_path / "r"
+    tiny = ["--hidden", "4", "--embed", "4", "--quiet"]
+    assert main(["train", "--data", str(tmp_path / "d.csv"), "--test-split", "0", "--val-split", "0.2",
+                 "--epochs", "1", "--out", str(run_dir), *tiny]) == 0
+    assert "validation accuracy" in capsys.readouterr().out
+    assert main(["evaluate", str(run_dir)]) == 2
+    assert "kept no test part" in capsys.readouterr().err
+    (run_dir / "interrupted.npz").write_bytes((run_dir / "last.npz").read_bytes())     # an older, stale one
+    assert main(["train", "--resume", str(run_dir), "--epochs", "2", "--quiet"]) == 0
+    assert resume_checkpoint(str(run_dir)) == str(run_dir / "last.npz")
+    steps = json.loads((run_dir / "metrics.json").read_text())["steps"]
+    assert main(["train", "--resume", str(run_dir), "--steps", str(steps + 3), "--quiet"]) == 0
+    assert json.loads((run_dir / "metrics.json").read_text())["steps"] == steps + 3
+    assert main(["train", "--config", str(run_dir / "settings.json"), "--test-data", str(tmp_path / "d.csv"),
+                 "--test-split", "0", "--out", str(tmp_path / "c"), *tiny]) == 0
+    assert main(["train", "--config", str(run_dir / "settings.json"), "--test-data", str(tmp_path / "d.csv"),
+                 "--out", str(tmp_path / "c2"), *tiny]) == 0
+
+
+def test_resuming_from_python_with_the_runs_own_config_is_not_a_conflict(tmp_path):
+    from rnnscratch.app import TrainConfig, train
+    rows = ["text,label"] + [f"{w} {k},{'pos' if w == 'good' else 'neg'}" for k in range(10) for w in ("good", "bad")]
+    (tmp_path / "d.csv").write_text("\n".join(rows))
+    options = dict(data=str(tmp_path / "d.csv"), hidden=4, embed=4, quiet=True, out=str(tmp_path / "r"))
+    train(TrainConfig(**options, epochs=1))            # val_split, pooling, test_split derived: recorded as used
+    metrics = train(TrainConfig(**options, epochs=2, resume=str(tmp_path / "r" / "last.npz")))
+    assert metrics["epochs"] == 2

@@ -74,7 +74,7 @@ def test_unseen_characters_are_read_as_unk_with_a_warning(addition_run):
 def test_beam_0_and_other_bad_translate_input_are_refused(addition_run, tmp_path):
     out, _ = addition_run
     refused(run("translate", out / "best.npz", "1+1", "--beam", 0), "--beam", "0")
-    refused(run("translate", out / "best.npz"), "nothing to translate")
+    refused(run("translate", out / "best.npz"), "no text")
     refused(run("translate", out / "best.npz", "--file", tmp_path / "missing.txt"), "missing.txt")
     refused(run("predict", out / "best.npz", "1+1"), "holds a sequence-to-sequence model; use `rnnscratch translate`")
     refused(run("sample", out / "best.npz"), "use `rnnscratch translate`")

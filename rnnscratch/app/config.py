@@ -82,6 +82,10 @@ UNTIL_STEPS = 10**9
 # Every other option must be the checkpoint's run's (else resuming is not continuing).
 RESUME_MAY_CHANGE = ("epochs", "steps", "patience", "quiet", "out", "resume", "overwrite", "backend", "log_every")
 
+# Options whose value, when unset, the run derives from the data or the other options (TrainConfig.resolved,
+# auto_val_split, auto_epochs): an unset one does not conflict with a resumed run's recorded value.
+DERIVED = ("val_split", "epochs", "test_split", "pooling", "embed", "target_tokenizer")
+
 # Options of one invocation, not of the run: not recorded in settings.json or checkpoints, not read by --config
 # or --resume (where to write, whether to replace, how loud, which array library computes).
 PER_INVOCATION = ("out", "resume", "overwrite", "quiet", "backend")
@@ -213,7 +217,8 @@ class TrainConfig:
         defaults = TASK_DEFAULTS[self.task]
         defaults = {**defaults, **DATA_DEFAULTS.get((self.task, self.data or defaults["data"]), {})}
         filled = {key: value for key, value in defaults.items() if getattr(self, key) is None}
-        if self.embeddings is not None and not self.resume:   # --embed is the vectors' dimension (and must agree
+        if self.embeddings is not None and not self.resume and self.task != "seq2seq":   # --embed is the vectors'
+            # dimension (and must agree
             # with it when given); a resumed run has its embedding in the checkpoint, the file may have moved
             filled["embed"] = vectors_dimension(self.embeddings)
             if self.embed is not None and self.embed != filled["embed"]:
@@ -270,18 +275,23 @@ def settings_of(config: TrainConfig) -> dict:
     return {f.name: getattr(config, f.name) for f in dataclasses.fields(TrainConfig) if f.name not in PER_INVOCATION}
 
 
-def write_settings(path, config: TrainConfig):
-    """Write a run's settings (:func:`settings_of`) as readable JSON to ``path``, atomically; training again from
-    this file (``rnnscratch train --config PATH``) with the same code repeats the run."""
+def write_settings(path, config: TrainConfig, given: TrainConfig | None = None):
+    """Write a run's settings as readable JSON to ``path``, atomically: ``"settings"``, every option as the run
+    used it (:func:`settings_of` of the resolved ``config``), and ``"given"``, the options as they were asked
+    (``given``, before :meth:`TrainConfig.resolved`: unset ones None). ``rnnscratch train --config PATH`` reads
+    ``"given"``, so what the defaults derive (the test and validation parts, the epochs, the pooling) is derived
+    again, from the data and the flags given beside it; with the same data, seed and code it repeats the run."""
     from .. import __version__
-    record = {"rnnscratch": __version__, "settings": settings_of(config)}
+    record = {"rnnscratch": __version__, "settings": settings_of(config),
+              "given": settings_of(given if given is not None else config)}
     atomic_write(path, json.dumps(record, indent=2) + "\n")
 
 
 def read_settings(path, flag_name="--config") -> dict:
-    """The options in a settings file (written by :func:`write_settings`, or a JSON object of options by their
-    :class:`TrainConfig` names); :data:`PER_INVOCATION` ones are left out. ``ConfigError`` naming ``flag_name``
-    for a missing, unreadable or malformed file and for an unknown option."""
+    """The options in a settings file (its ``"given"`` options when written by :func:`write_settings`, else its
+    ``"settings"``, or a plain JSON object of options by their :class:`TrainConfig` names);
+    :data:`PER_INVOCATION` ones are left out. ``ConfigError`` naming ``flag_name`` for a missing, unreadable or
+    malformed file and for an unknown option."""
     try:
         with open(path, encoding="utf-8") as f:
             record = json.load(f)
@@ -289,7 +299,7 @@ def read_settings(path, flag_name="--config") -> dict:
         raise ConfigError(f"{flag_name} {path}: no such file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{flag_name} {path}: not a readable settings file (JSON): {exc}") from None
-    options = record.get("settings", record) if isinstance(record, dict) else None
+    options = record.get("given", record.get("settings", record)) if isinstance(record, dict) else None
     if not isinstance(options, dict):
         raise ConfigError(f"{flag_name} {path}: expected a JSON object of options, got {type(options).__name__}")
     known = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -312,6 +322,9 @@ def check_seq2seq_options(config: TrainConfig):
         return
     if c.embed == 0:
         raise ConfigError("--embed 0: a sequence-to-sequence model needs an embedding size >= 1")
+    if c.embeddings is not None:
+        raise ConfigError("--embeddings: pretrained word vectors are for --task classify and lm (a sequence-to-sequence "
+                          "model has two vocabularies, usually of characters)")
     for name in ("bptt", "k1", "k2"):
         if getattr(c, name) is not None:
             raise ConfigError(f"{flag(name)}: truncated BPTT is for --task classify and lm; a sequence-to-sequence "
@@ -332,6 +345,8 @@ def resume_conflicts(config: TrainConfig, run: RunInfo) -> list:
     conflicts = []
     for name in sorted(fields & set(recorded)):
         ours = json.loads(json.dumps(getattr(config, name)))        # as a checkpoint's JSON would hold it
+        if ours is None and name in DERIVED:                         # unset: whatever the data made it then
+            continue
         if ours != recorded[name]:
             shown = ["unset" if v is None else v for v in (ours, recorded[name])]
             conflicts.append(f"{flag(name)} {shown[0]} (the run's: {shown[1]})")

@@ -126,14 +126,15 @@ def check_classes(parts, config):
                       f"as data, or the wrong label column?{hint}", stacklevel=2)
 
 
-def check_training_part(train, read, config):
+def check_training_part(train, read, config, val_split=None):
     """``DataError`` for a training part a classifier cannot learn from: no example, or one class.
     ``read``: how many examples were read in all (for the message)."""
     c = config
     if len(train) == 0:
         limited = f", --limit {c.limit}" if c.limit else ""
         raise DataError(f"{c.data}: no training example is left of the {read} read (after --test-split "
-                        f"{c.test_split}, --val-split {c.val_split}{limited}); use more examples")
+                        f"{c.test_split:g}, --val-split {val_split if val_split is not None else c.val_split:g}"
+                        f"{limited}); use more examples")
     counts = collections.Counter(train.labels)
     if len(counts) < 2:
         (k, n), = counts.items()
@@ -242,7 +243,7 @@ def prepare_classification(config: TrainConfig) -> PreparedData:
                            f"{MIN_VAL_EXAMPLES}); training on all of them and keeping the last epoch's weights")
     if val_split > 0 and len(train):
         train, val = train.split(val_split, seed=c.seed)
-    check_training_part(train, read, c)
+    check_training_part(train, read, c, val_split)
     test = relabel(test, train.label_names, test_source)
     tokenizer = get_tokenizer(c.tokenizer)
     vocab = Vocab.build((tokenizer(t) for t in train.texts), max_size=c.vocab_size, min_freq=c.min_freq)
@@ -298,11 +299,11 @@ PAIR_FORMATS = ("tsv", "csv")      # the --format values a pairs file may be for
 _PAIR_DELIMITERS = {"tsv": "\t", "csv": ","}
 
 
-def read_pairs(source, fmt=None):
+def read_pairs(source, fmt=None, format_flag="--format"):
     """Every pair of a ``source<TAB>target`` or CSV file (``fmt`` None: by the file name, else one of
-    :data:`PAIR_FORMATS`)."""
+    :data:`PAIR_FORMATS`; ``format_flag`` names the option that gave it, in the error)."""
     if fmt is not None and fmt not in PAIR_FORMATS:
-        raise DataError(f"--format {fmt}: a sequence-to-sequence run reads pairs, as {' or '.join(PAIR_FORMATS)}")
+        raise DataError(f"{format_flag} {fmt}: a sequence-to-sequence run reads pairs, as {' or '.join(PAIR_FORMATS)}")
     return parallel_text(source, delimiter=_PAIR_DELIMITERS.get(fmt))
 
 
@@ -325,7 +326,8 @@ def load_pairs(source, fmt, seed, test_split, val_split, limit=None):
     if source in NAMED_SOURCES:
         raise DataError(f"--data {source}: a sequence-to-sequence run needs pairs: {', '.join(SYNTHETIC_TASKS)}, or a "
                         "source<TAB>target (or CSV) file")
-    train, test = read_pairs(source, fmt).split(test_split, seed=seed)
+    everything = read_pairs(source, fmt)
+    train, test = everything.split(test_split, seed=seed) if test_split else (everything, everything.subset([]))
     val = None
     if val_split > 0:
         train, val = train.split(val_split, seed=seed)
@@ -350,7 +352,7 @@ def prepare_seq2seq(config: TrainConfig) -> PreparedData:
     c = config
     train, val, test = load_pairs(c.data, c.format, c.seed, c.test_split, c.val_split, c.limit)
     if c.test_data:
-        test = read_pairs(c.test_data, c.test_format)
+        test = read_pairs(c.test_data, c.test_format, "--test-format")
     pairs = PairEncoder.build(train, c.tokenizer, c.target_tokenizer, c.reverse_source, max_size=c.vocab_size,
                               min_freq=c.min_freq)
 
@@ -364,7 +366,8 @@ def prepare_seq2seq(config: TrainConfig) -> PreparedData:
                      f"{' (read reversed)' if c.reverse_source else ''}, target {len(pairs.target_vocab)} "
                      f"{c.target_tokenizer} tokens; the longest target has {longest} (--max-len {c.max_len})"]
     return PreparedData("seq2seq", pairs.source_vocab, None, train=train_batches,
-                        val=None if val is None else list(batches(val, False)(0)), test=list(batches(test, False)(0)),
+                        val=None if val is None else list(batches(val, False)(0)),
+                        test=list(batches(test, False)(0)) if len(test) else None,
                         sizes=(len(train), 0 if val is None else len(val), len(test)), summary=summary, pairs=pairs)
 
 

@@ -18,7 +18,7 @@ from .. import backend
 from ..data import EOS, UNK, DataError, PairEncoder, Vocab, datasets, get_tokenizer, pad_sequences
 from ..nn.decoding import beam_search, greedy_decode
 from ..train import Checkpoint, CheckpointError, Trainer, load_checkpoint
-from .config import RunInfo, check_choice
+from .config import DEFAULT_TEST_SPLIT, RunInfo, check_choice
 from .data import (classification_batches, encode_stream, encode_texts, limit, load_labelled, load_pairs,
                    pair_batches, read_labelled, read_pairs, relabel, split_corpus, stream_eval_batches)
 
@@ -153,10 +153,14 @@ def evaluate(path, data=None, fmt=None, split="test", quiet=False) -> dict:
     columns = (run.text_column, run.label_column) if data is None else (None, None)
     if data is None and split == "test" and run.test_data:
         dataset = read_labelled(run.test_data, run.test_format, columns=columns)
-    else:
-        dataset = load_labelled(source, fmt if data else run.format, split, run.seed, run.test_split, columns)
+    else:                                 # --data without a test split of its own, for a run that held none out:
+        test_split = run.test_split if data is None else (run.test_split or DEFAULT_TEST_SPLIT)   # the usual 20%
+        dataset = load_labelled(source, fmt if data else run.format, split, run.seed, test_split, columns)
     if data is None:                      # the run's own examples: the subset it used, as in training
         dataset = limit(dataset, run.options().get("limit"), run.seed + (split == "test"))
+    if len(dataset) == 0:
+        raise DataError(f"{path}: its run kept no {split} part of {source} (--test-split 0); evaluate another "
+                        "--split, or --data FILE")
     dataset = relabel(dataset, run.label_names, source)
     batches = classification_batches(dataset, trained.tokenizer, trained.vocab, EVAL_BATCH_SIZE, run.max_len)
     metrics = trainer.evaluate(list(batches(0)), num_classes=len(run.label_names), desc=split)

@@ -22,7 +22,7 @@ import numpy
 from .. import backend, nn, optim
 from ..files import atomic_write
 from ..train import CheckpointError, Trainer, TruncatedBPTT, load_checkpoint
-from .config import ConfigError, RunInfo, TrainConfig, auto_epochs, resume_conflicts, write_settings
+from .config import UNTIL_STEPS, ConfigError, RunInfo, TrainConfig, auto_epochs, resume_conflicts, write_settings
 from .data import prepare
 from .embeddings import prepare_embedding
 from .plots import HISTORY_PNG, PLOT_EXTRA, PlotExtraMissing, draw_history
@@ -103,7 +103,7 @@ def train(config: TrainConfig) -> dict:
                 f"{type(model).__name__} {c.model} with {model.num_parameters():,} parameters, "
                 f"backend {c.backend} {c.dtype}"]), flush=True)
         folder.clear_earlier()
-        write_settings(os.path.join(c.out, "settings.json"), c)
+        write_settings(os.path.join(c.out, "settings.json"), c, given=config)
         data.vocab.save(os.path.join(c.out, "vocab.json"))
         start = time.perf_counter()
         trainer.fit(data.train, data.val, epochs=c.epochs)
@@ -127,16 +127,18 @@ def train(config: TrainConfig) -> dict:
 
 
 def resume_checkpoint(path) -> str:
-    """The checkpoint ``--resume path`` means: ``path`` itself, or in a run folder its ``interrupted.npz`` if
-    there is one, else its ``last.npz``. ``ConfigError`` naming ``--resume`` when there is none."""
+    """The checkpoint ``--resume path`` means: ``path`` itself, or in a run folder the later of its
+    ``interrupted.npz`` and ``last.npz`` (by optimizer step: an ``interrupted.npz`` that a resumed run has since
+    gone past is stale). ``ConfigError`` naming ``--resume`` when there is none."""
     if not os.path.isdir(path):
         if not os.path.exists(path):
             raise ConfigError(f"--resume {path}: no such checkpoint or run folder")
         return path
-    for name in ("interrupted.npz", "last.npz"):
-        if os.path.exists(os.path.join(path, name)):
-            return os.path.join(path, name)
-    raise ConfigError(f"--resume {path}: the folder holds no interrupted.npz or last.npz to continue from")
+    found = [os.path.join(path, name) for name in ("interrupted.npz", "last.npz")
+             if os.path.exists(os.path.join(path, name))]
+    if not found:
+        raise ConfigError(f"--resume {path}: the folder holds no interrupted.npz or last.npz to continue from")
+    return max(found, key=lambda checkpoint: load_checkpoint(checkpoint).meta["step"])      # the first on a tie
 
 
 def resumed_config(path, **changes) -> TrainConfig:
@@ -149,7 +151,10 @@ def resumed_config(path, **changes) -> TrainConfig:
     record = load_checkpoint(checkpoint).meta.get("extra") or {}
     if "task" not in record:
         raise CheckpointError(f"{checkpoint}: not written by `rnnscratch train` (no run record inside)")
-    return TrainConfig(**{**RunInfo.from_dict(record).options(), **changes, "resume": checkpoint})
+    options = {**RunInfo.from_dict(record).options(), **changes, "resume": checkpoint}
+    if "steps" in changes and "epochs" not in changes:
+        options["epochs"] = UNTIL_STEPS         # --steps N alone: up to N steps in all, not the recorded epochs
+    return TrainConfig(**options)
 
 
 def settle(config: TrainConfig, data) -> TrainConfig:
