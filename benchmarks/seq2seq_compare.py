@@ -1,24 +1,28 @@
 """Sequence to sequence, ours against PyTorch: the same architecture, initial weights, data and batches,
-trained side by side in one process, taking turns every few batches, so that the machine's noise hits both alike.
+trained side by side in one process, taking turns every few batches, so that the machine's noise hits both
+alike.
 
 Settings ("Deep Learning from Scratch 2", chapter 8, as ``rnnscratch train --task seq2seq``): one LSTM
 layer encoder and decoder, embedding 16, Luong dot attention whose context vector is concatenated with
 the decoder's output before one Linear (or no attention), Adam 1e-3, batch 128, global-norm clip 5,
 reversed source; hidden 256 for dates, 128 for addition. Data: the package's generated task, 45,000
 training pairs and the 5,000 test pairs that ``rnnscratch train --task seq2seq --data TASK`` tests on,
-cut into the same bucketed batches in the same order for both. The PyTorch model (``torch.nn.LSTM``
+cut into the same batches in the same order for both: bucketed by source length as ``rnnscratch train``
+cuts them, or plain random batches (``--batching random``, as DLFS2; on the dates this trains faster
+per epoch: bucketed batches each hold a few formats only). The PyTorch model (``torch.nn.LSTM``
 with packed sources, masked softmax, autograd) starts from our model's initial weights unless
 ``--torch-init own``.
 
 Each epoch: both train on the epoch's batches, ``--interleave`` batches at a time each, taking turns
 (who goes first alternates); then both are evaluated on the test pairs: exact match of greedily decoded
-whole sequences, teacher-forced loss. On a shared machine whole epochs in turn are not enough: another
-user's job that starts or ends mid-epoch lands on one side only (on the development machine one such
-run measured the side that went first 2.5-3 times slower in both of its first two epochs). Both libraries get the
-same number of threads (``--threads``: ``torch.set_num_threads`` and NumPy's BLAS through threadpoolctl).
-Writes ``seq2seq-TASK-ATTENTION-MACHINE.{json,md}`` into ``--out`` and prints the table.
+whole sequences, teacher-forced loss. Whole epochs in turn were not enough on the shared development
+machine: other users' jobs come and go within a minute, and one such run measured whichever side went
+first 2.5-3 times slower in each of its first three epochs. Both libraries get the same number of
+threads (``--threads``: ``torch.set_num_threads`` and NumPy's BLAS through threadpoolctl); on a loaded
+2-core machine use 1: two-thread teams whose second thread is descheduled spin and stall.
+Writes ``seq2seq-TASK-ATTENTION[-random]-MACHINE.{json,md}`` into ``--out`` and prints the table.
 
-Usage: python benchmarks/seq2seq_compare.py --data dates --epochs 5 [--attention none] [--threads 2]
+Usage: python benchmarks/seq2seq_compare.py --data dates --epochs 5 --threads 1 [--attention none] [--batching random]
        python benchmarks/seq2seq_compare.py --quick --out /tmp/x     (tiny sizes: checks the script runs)
 """
 import argparse
@@ -215,6 +219,9 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--clip", type=float, default=5.0)
     p.add_argument("--limit", type=int, default=None, help="training pairs (default 45,000; test pairs: a ninth)")
+    p.add_argument("--batching", choices=("bucket", "random"), default="bucket",
+                   help="bucket: as rnnscratch train (sources of similar length share a batch); random: plain "
+                        "random batches, as DLFS2")
     p.add_argument("--no-reverse-source", dest="reverse_source", action="store_false")
     p.add_argument("--interleave", type=int, default=10,
                    help="train each side this many batches at a time, taking turns (default 10)")
@@ -246,6 +253,7 @@ def main(argv=None):
     train, _, test = load_pairs(a.data, None, a.seed, 0.0, 0.0, a.limit)
     pairs = PairEncoder.build(train, "char", "char", reverse_source=a.reverse_source)
     train_batches = pair_batches(train, pairs, a.batch_size, shuffle=True, seed=a.seed)
+    train_batches.bucket = a.batching == "bucket"
     test_batches = list(pair_batches(test, pairs, a.batch_size)(0))
     V_src, V_tgt = len(pairs.source_vocab), len(pairs.target_vocab)
 
@@ -299,7 +307,8 @@ def main(argv=None):
                                                                                  else argv)]),
               "epochs": epochs}
     os.makedirs(a.out, exist_ok=True)
-    stem = os.path.join(a.out, f"seq2seq-{a.data}-{a.attention}-{machine_name()}")
+    batching = "" if a.batching == "bucket" else "-random"
+    stem = os.path.join(a.out, f"seq2seq-{a.data}-{a.attention}{batching}-{machine_name()}")
     atomic_write(stem + ".json", json.dumps(result, indent=2) + "\n")
     atomic_write(stem + ".md", f"`{result['command']}` ({a.threads} threads each)\n\n{table}\n")
     return result
