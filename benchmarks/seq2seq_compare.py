@@ -7,11 +7,11 @@ layer encoder and decoder, embedding 16, Luong dot attention whose context vecto
 the decoder's output before one Linear (or no attention), Adam 1e-3, batch 128, global-norm clip 5,
 reversed source; hidden 256 for dates, 128 for addition. Data: the package's generated task, 45,000
 training pairs and the 5,000 test pairs that ``rnnscratch train --task seq2seq --data TASK`` tests on,
-cut into the same batches in the same order for both: bucketed by source length as ``rnnscratch train``
-cuts them, or plain random batches (``--batching random``, as DLFS2; on the dates this trains faster
-per epoch: bucketed batches each hold a few formats only). The PyTorch model (``torch.nn.LSTM``
-with packed sources, masked softmax, autograd) starts from our model's initial weights unless
-``--torch-init own``.
+cut into the same batches in the same order for both: bucketed by source length (the default here), or
+plain random batches (``--batching random``: what ``rnnscratch train`` trains on, as DLFS2; on the dates it
+learns faster per epoch, since a bucketed batch holds the few formats of one length only). The PyTorch
+model (``torch.nn.LSTM`` with packed sources, masked softmax, autograd) starts from our model's initial
+weights unless ``--torch-init own``.
 
 Each epoch: both train on the epoch's batches, ``--interleave`` batches at a time each, taking turns
 (who goes first alternates); then both are evaluated on the test pairs: exact match of greedily decoded
@@ -297,15 +297,22 @@ def main(argv=None):
         row["load_after"] = load_now()
         epochs.append(row)
         print(" ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
+        if epoch + 1 < a.epochs:
+            write_results(a, sides, epochs, settings, torch.get_num_threads(), argv)
+    return write_results(a, sides, epochs, settings, torch.get_num_threads(), argv, echo=True)
 
+
+def write_results(a, sides, epochs, settings, torch_threads, argv, echo=False):
+    """The JSON record and the markdown table of the epochs so far (rewritten after every epoch, so that
+    a long run stopped early keeps its results); ``echo``: also print the table."""
     names = [side.name for side in sides]
     table = markdown_table(epochs, names)
-    print(table)
-    result = {"machine": machine_name(), "libraries": {side.name: side.label for side in sides}, "threads": a.threads,
-              "torch_threads": torch.get_num_threads(), "blas": blas_info(), "settings": settings,
-              "command": " ".join(["python", "benchmarks/seq2seq_compare.py", *(sys.argv[1:] if argv is None
-                                                                                 else argv)]),
-              "epochs": epochs}
+    if echo:
+        print(table)
+    command = ["python", "benchmarks/seq2seq_compare.py", *(sys.argv[1:] if argv is None else argv)]
+    result = {"machine": machine_name(), "libraries": {side.name: side.label for side in sides},
+              "threads": a.threads, "torch_threads": torch_threads, "blas": blas_info(), "settings": settings,
+              "command": " ".join(command), "complete": len(epochs) == a.epochs, "epochs": epochs}
     os.makedirs(a.out, exist_ok=True)
     batching = "" if a.batching == "bucket" else "-random"
     stem = os.path.join(a.out, f"seq2seq-{a.data}-{a.attention}{batching}-{machine_name()}")
