@@ -5,8 +5,9 @@ alike.
 Settings ("Deep Learning from Scratch 2", chapter 8, as ``rnnscratch train --task seq2seq``): one LSTM
 layer encoder and decoder, embedding 16, Luong dot attention whose context vector is concatenated with
 the decoder's output before one Linear (or no attention), Adam 1e-3, batch 128, global-norm clip 5,
-reversed source; hidden 256 for dates, 128 for addition. Data: the package's generated task, 45,000
-training pairs and the 5,000 test pairs that ``rnnscratch train --task seq2seq --data TASK`` tests on,
+reversed source; hidden 256 for dates, 128 for addition. Data: the package's generated task, the 5,000
+test pairs that ``rnnscratch train --task seq2seq --data TASK`` tests on and the 45,000 training pairs
+drawn after them (that command, which also holds out 5,000 validation pairs, trains on the 45,000 after those),
 cut into the same batches in the same order for both: bucketed by source length (the default here), or
 plain random batches (``--batching random``: what ``rnnscratch train`` trains on, as DLFS2; on the dates it
 learns faster per epoch, since a bucketed batch holds the few formats of one length only). The PyTorch
@@ -249,7 +250,7 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     threadpool_limits(a.threads, user_api="blas")
 
-    # the data of `rnnscratch train --task seq2seq --data TASK` (its test part; no validation part needed here)
+    # the test pairs of `rnnscratch train --task seq2seq --data TASK`; no validation part: training starts right after
     train, _, test = load_pairs(a.data, None, a.seed, 0.0, 0.0, a.limit)
     pairs = PairEncoder.build(train, "char", "char", reverse_source=a.reverse_source)
     train_batches = pair_batches(train, pairs, a.batch_size, shuffle=True, seed=a.seed)
