@@ -100,6 +100,18 @@ def test_prepare_batches_pairs_with_both_vocabularies():
     assert "the longest target has 10 (--max-len 100)" in data.summary[1]
 
 
+def test_training_batches_mix_source_lengths_and_held_out_batches_are_bucketed():
+    # random training batches (bucketed ones each hold a few date formats and train slower per epoch)
+    data = prepare(TrainConfig(task="seq2seq", data="dates", limit=400, batch_size=16).resolved())
+
+    def spread(batches):
+        """The mean over batches of (longest - shortest) source."""
+        return np.mean([int(lengths.max() - lengths.min()) for _, lengths, _, _ in batches])
+
+    assert spread(data.train(0)) > 10                       # dates' sources have 6 to 29 characters
+    assert spread(data.test) < spread(data.train(0)) / 2
+
+
 def test_prepare_refuses_a_long_target_and_a_generated_task_for_another_task(tmp_path):
     path = tmp_path / "pairs.tsv"
     path.write_text("".join(f"q{k}\tshort\n" for k in range(20)) + "q\t" + "x" * 23 + "\n")
