@@ -262,7 +262,7 @@ def _evaluate_seq2seq(trained, trainer, data, fmt, split):
         dataset = read_pairs(run.test_data, run.test_format)
     else:
         train, _, test = load_pairs(run.data, run.format, run.seed, run.test_split, run.val_split,
-                                    (run.settings or {}).get("limit"))
+                                    run.options().get("limit"))
         dataset = train if split == "train" else test
     batches = pair_batches(dataset, trained.pairs, run.batch_size)
     metrics = trainer.evaluate(list(batches(0)))
