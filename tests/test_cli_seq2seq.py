@@ -118,3 +118,13 @@ def test_train_help_shows_the_seq2seq_options_and_defaults():
     for text in ("--attention", "--reverse-source", "--no-reverse-source", "--input-feeding", "--target-tokenizer",
                  "seq2seq --data addition: --hidden 128 --epochs 50"):
         assert text in done.stdout, text
+
+
+def test_evaluating_a_test_part_the_run_never_kept_is_refused(tmp_path):
+    """A pairs run with --test-split 0 has no test pairs: evaluate says so instead of loss 0 on nothing."""
+    path = tmp_path / "pairs.tsv"
+    path.write_text("\n".join(f"{a}+{b}\t{a + b}" for a in range(5) for b in range(5)) + "\n")
+    done = run("train", "--task", "seq2seq", "--data", path, "--test-split", 0, "--val-split", 0, "--epochs", 1,
+               "--hidden", 8, "--embed", 4, "--out", tmp_path / "run", "--quiet")
+    assert done.returncode == 0, done.stderr
+    refused(run("evaluate", tmp_path / "run"), "kept no test part")

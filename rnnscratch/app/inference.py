@@ -141,7 +141,7 @@ def evaluate(path, data=None, fmt=None, split="test", quiet=False) -> dict:
     run = trained.run
     trainer = Trainer(trained.model, None, run.task, quiet=quiet)
     if run.task == "seq2seq":
-        return _evaluate_seq2seq(trained, trainer, data, fmt, split)
+        return _evaluate_seq2seq(path, trained, trainer, data, fmt, split)
     source = data or run.data
     if run.task == "lm":
         train_text, held_out = split_corpus(datasets.text_corpus(source, "all"), run.val_split)
@@ -158,14 +158,20 @@ def evaluate(path, data=None, fmt=None, split="test", quiet=False) -> dict:
         dataset = load_labelled(source, fmt if data else run.format, split, run.seed, test_split, columns)
     if data is None:                      # the run's own examples: the subset it used, as in training
         dataset = limit(dataset, run.options().get("limit"), run.seed + (split == "test"))
-    if len(dataset) == 0:
-        raise DataError(f"{path}: its run kept no {split} part of {source} (--test-split 0); evaluate another "
-                        "--split, or --data FILE")
+    _check_not_empty(dataset, path, split, source)
     dataset = relabel(dataset, run.label_names, source)
     batches = classification_batches(dataset, trained.tokenizer, trained.vocab, EVAL_BATCH_SIZE, run.max_len)
     metrics = trainer.evaluate(list(batches(0)), num_classes=len(run.label_names), desc=split)
     metrics.update({"examples": len(dataset), "labels": run.label_names})
     return metrics
+
+
+def _check_not_empty(dataset, path, split, source):
+    """``DataError`` for an empty evaluation set: a run that kept no test part (``--test-split 0``) has none
+    to measure, and metrics of nothing would read as a result."""
+    if len(dataset) == 0:
+        raise DataError(f"{path}: its run kept no {split} part of {source} (--test-split 0); evaluate another "
+                        "--split, or --data FILE")
 
 
 def format_confusion(confusion, labels) -> str:
@@ -252,7 +258,7 @@ def translate(path, texts, beam=None, length_penalty=1.0, batch_size=EVAL_BATCH_
     return out
 
 
-def _evaluate_seq2seq(trained, trainer, data, fmt, split):
+def _evaluate_seq2seq(path, trained, trainer, data, fmt, split):
     """Loss, perplexity, token accuracy and exact match on ``split`` of the run's pairs, or on every pair of
     the file ``data``."""
     run = trained.run
@@ -264,6 +270,7 @@ def _evaluate_seq2seq(trained, trainer, data, fmt, split):
         train, _, test = load_pairs(run.data, run.format, run.seed, run.test_split, run.val_split,
                                     run.options().get("limit"))
         dataset = train if split == "train" else test
+    _check_not_empty(dataset, path, split, data or run.data)
     batches = pair_batches(dataset, trained.pairs, run.batch_size)
     metrics = trainer.evaluate(list(batches(0)))
     metrics["examples"] = len(dataset)
